@@ -38,9 +38,9 @@ if [ -d tests/integration ] && ls tests/integration/test_*.py >/dev/null 2>&1; t
         tests/integration >"$BUILD/integration.log" 2>&1
     tail -n 40 "$BUILD/integration.log"
     line=$(tail -n 1 "$BUILD/integration.log")
-    i_ok=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p')
-    i_fail=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
-    i_err=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) error.*/\1/p')
+    i_ok=$(echo "$line" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+    i_fail=$(echo "$line" | grep -oE '[0-9]+ failed' | cut -d' ' -f1)
+    i_err=$(echo "$line" | grep -oE '[0-9]+ errors?' | cut -d' ' -f1)
     passed=$((passed + ${i_ok:-0}))
     failed=$((failed + ${i_fail:-0} + ${i_err:-0}))
     if [ -z "$i_ok$i_fail$i_err" ]; then

@@ -8,17 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "core/str.h"
+#include "core/worker.h"
 #include "net/addr.h"
 #include "sip/uri.h"
 
 /* One `listen=` entry. Built from the config before start; never changed afterwards. */
 struct kr_listen {
-    unsigned id;                /* index in the listen table */
-    enum kr_uri_proto proto;    /* UDP or TCP (TLS, WS later) */
-    struct kr_sockaddr addr;    /* bound address; 0.0.0.0 / :: for wildcard */
-    char name[KR_ADDR_STRLEN + 8];   /* "udp:127.0.0.1:5060" ($Ri/$Rp, force_send_socket) */
-    char ip[KR_ADDR_STRLEN];         /* "127.0.0.1" / "::1" */
+    unsigned id;                   /* index in the listen table */
+    enum kr_uri_proto proto;       /* UDP or TCP (TLS, WS later) */
+    struct kr_sockaddr addr;       /* bound address; 0.0.0.0 / :: for wildcard */
+    char name[KR_ADDR_STRLEN + 8]; /* "udp:127.0.0.1:5060" ($Ri/$Rp, force_send_socket) */
+    char ip[KR_ADDR_STRLEN];       /* "127.0.0.1" / "::1" */
     uint16_t port;
     /* What goes into Via / Record-Route: the advertised address when set, else the bound
      * one ("[::1]" for IPv6). */
@@ -30,10 +32,10 @@ struct kr_listen {
 /* Where a message came from; valid while the message is handled. */
 struct kr_rcv {
     enum kr_uri_proto proto;
-    struct kr_sockaddr src;        /* peer */
-    struct kr_sockaddr dst;        /* local address it arrived at */
-    const struct kr_listen *sock;  /* the listen entry it arrived on */
-    uint64_t conn_id;              /* stream connection id ($conid), 0 for UDP */
+    struct kr_sockaddr src;       /* peer */
+    struct kr_sockaddr dst;       /* local address it arrived at */
+    const struct kr_listen *sock; /* the listen entry it arrived on */
+    uint64_t conn_id;             /* stream connection id ($conid), 0 for UDP */
 };
 
 enum kr_send_flags {
@@ -47,6 +49,9 @@ struct kr_send_dst {
     const struct kr_listen *from; /* NULL: pick one matching proto and address family */
     uint64_t conn_id;             /* stream: this connection if still open, else by address */
     unsigned flags;               /* kr_send_flags */
+    /* UDP from a wildcard listen entry: the local IP to send from (usually rcv->dst of the
+     * request being answered); NULL lets the kernel choose by route. */
+    const struct kr_sockaddr *src_ip;
 };
 
 struct kr_worker;
@@ -54,13 +59,117 @@ struct kr_worker;
 /* Sends one message. UDP: one datagram. Stream: appended to the connection's send queue
  * (written at once when the queue is empty); a new connection is opened when none exists
  * and KR_SEND_NO_CONNECT is not set. Returns 0, KR_ENOTFOUND (no socket / no connection),
- * KR_ELIMIT (queue over its limit), KR_EIO. Any worker thread. */
+ * KR_ELIMIT (queue over its limit), KR_EIO. Any worker thread.
+ * Details: w is the calling worker (NULL from other threads, e.g. main in tests: then a
+ * worker is chosen for UDP sockets and new connections). dst->from must be an entry of
+ * kr_net_listens() (or carry the same id). A new outgoing connection belongs to w; the
+ * message waits in its queue until the connect completes (KR_EIO when the connect fails at
+ * once, or ENOTFOUND/ELIMIT as above; tcp_max_connections counts outgoing connections
+ * too: KR_ELIMIT). KR_ELIMIT also when queued bytes plus this message would pass
+ * tcp_sendq_max (nothing of it is written then). After KR_SEND_CLOSE or
+ * kr_net_conn_close a connection takes no new messages: a later send opens a new one. */
 int kr_net_send(struct kr_worker *w, const struct kr_send_dst *dst, const char *data, size_t len);
 
 /* The listen entry to send from for proto and the destination's family, or NULL. */
 const struct kr_listen *kr_net_pick_listen(enum kr_uri_proto proto, const struct kr_sockaddr *to);
 
 /* Called by the transport for each framed message (UDP datagram or a message cut from a
- * stream) on the worker that read it. data is valid only during the call. */
+ * stream) on the worker that read it. data is valid only during the call; the transport
+ * resets w->arena after it returns. */
 typedef void kr_net_recv_fn(struct kr_worker *w, const struct kr_rcv *rcv, const char *data,
                             size_t len);
+
+/* ---- listen= ---- */
+
+/* Most entries one listen= value yields (no protocol given: UDP and TCP). */
+enum { KR_LISTEN_PARSE_MAX = 2 };
+
+/* Parses one listen= value as Kamailio writes it: [proto:]host[:port] [advertise
+ * host[:port]], e.g. "udp:127.0.0.1:5060", "tcp:[::1]:5060", "10.0.0.1",
+ * "udp:0.0.0.0:5060 advertise 203.0.113.1:5060". proto is udp or tcp (others are refused
+ * for now); host is an IPv4 address, an IPv6 address (in brackets when a port follows) or
+ * a name, resolved here (blocking; start-up only); interface names are refused. The port
+ * defaults to 5060. Fills out[0] (and out[1] when no protocol was given: out[0] UDP,
+ * out[1] TCP) with id 0: the caller numbers its table. Returns the number of entries (1 or
+ * 2), or KR_EPARSE / KR_ENOTFOUND with err set (offset into spec). */
+int kr_net_listen_parse(struct kr_str spec, struct kr_listen *out, struct kr_err *err);
+/* Fills name, ip, port, adv_host, adv_port and is_wildcard of l from proto and addr;
+ * adv is the advertised host (NULL or empty: the bound address) and adv_port (0: the
+ * bound port). For listen tables built without kr_net_listen_parse. */
+void kr_net_listen_fill(struct kr_listen *l, enum kr_uri_proto proto,
+                        const struct kr_sockaddr *addr, const char *adv, uint16_t adv_port);
+
+/* ---- running the transport ---- */
+
+/* Stream framing: finds the first message in data. Returns 0 with the message at
+ * data + *skip, *msg_len bytes long (*skip counts leading bytes to drop, e.g. CRLF
+ * keep-alives); KR_EAGAIN when more bytes are needed (*skip may still say how many
+ * leading bytes can be dropped); KR_EPARSE or KR_ELIMIT when the stream is not valid (the
+ * connection is closed). E.g. a wrapper around kr_sip_frame with the max message size. */
+typedef int kr_net_frame_fn(const char *data, size_t len, size_t *skip, size_t *msg_len,
+                            struct kr_err *err);
+
+/* Defaults used for fields left 0. */
+enum {
+    KR_NET_DEF_TCP_LIFETIME = 120,       /* s */
+    KR_NET_DEF_TCP_CONNECT_TIMEOUT = 10, /* s */
+    KR_NET_DEF_TCP_MAX_CONNS = 2048,
+    KR_NET_DEF_MAX_MSG = 65535,
+    KR_NET_DEF_UDP_RCVBUF = 16 * 1024 * 1024,
+    KR_NET_DEF_TCP_SENDQ = 4 * 1024 * 1024,
+};
+
+struct kr_net_opts {
+    const struct kr_listen *listens; /* copied at start; ids are reassigned by position */
+    size_t nlistens;
+    unsigned workers;                 /* 0: number of online CPUs */
+    kr_net_recv_fn *recv;             /* required */
+    kr_net_frame_fn *frame;           /* required when a stream listen exists or is used */
+    kr_worker_init_fn *worker_init;   /* optional, in each worker thread before its loop */
+    kr_worker_fini_fn *worker_fini;   /* optional, in each worker thread after its loop */
+    void *arg;                        /* passed to worker_init / worker_fini */
+    unsigned tcp_connection_lifetime; /* s idle before a connection is closed; 0: 120 */
+    unsigned tcp_connect_timeout;     /* s for an outgoing connect; 0: 10 */
+    unsigned tcp_max_connections;     /* open TCP connections (both ways); 0: 2048 */
+    size_t max_msg_size;              /* largest message received; 0: 65535 */
+    size_t udp_rcvbuf;                /* SO_RCVBUF(FORCE) asked for; 0: 16 MB */
+    size_t tcp_sendq_max;             /* queued bytes per connection; 0: 4 MB */
+};
+
+/* Opens every listen socket (per worker: one SO_REUSEPORT UDP socket per UDP entry, one
+ * SO_REUSEPORT listen socket per TCP entry; port 0 binds an ephemeral port, the same for
+ * all workers, readable from kr_net_listens), then starts the workers and returns once
+ * each has run worker_init. Returns 0, or an error with err set (nothing left open). Call
+ * from the main thread; one transport per process. */
+int kr_net_start(const struct kr_net_opts *o, struct kr_err *err);
+/* Stops the workers (each runs worker_fini), closes every socket and connection, frees
+ * everything. Returns within about a second. Main thread, after any other thread that
+ * sends (e.g. a timer thread) has stopped; harmless when not started. */
+void kr_net_stop(void);
+
+/* The running listen table (ports filled in), NULL when not started. Valid until stop. */
+const struct kr_listen *kr_net_listens(size_t *n);
+/* Worker i (0-based) of the running transport, or NULL; kr_net_nworkers() of them. */
+struct kr_worker *kr_net_worker(unsigned i);
+unsigned kr_net_nworkers(void);
+
+/* ---- connections ---- */
+
+struct kr_net_conn_info {
+    uint64_t id;
+    enum kr_uri_proto proto;
+    struct kr_sockaddr peer;
+    struct kr_sockaddr local;
+    const struct kr_listen *sock;
+    unsigned owner; /* id of the owning worker */
+    bool outgoing;  /* opened by korero */
+    bool connected; /* false while an outgoing connect is in progress */
+    size_t queued;  /* bytes waiting in the send queue */
+};
+
+/* Closes connection id (after its owner finishes what it is doing; queued data is
+ * dropped). Returns 0 or KR_ENOTFOUND. Any thread. */
+int kr_net_conn_close(uint64_t id);
+/* Copies what is known about connection id. Returns 0 or KR_ENOTFOUND (also once it is
+ * closing). Any thread. */
+int kr_net_conn_info(uint64_t id, struct kr_net_conn_info *out);

@@ -14,7 +14,7 @@
 #include "sip/msg.h"
 
 struct kr_sip_edit {
-    size_t off;        /* offset in the original message */
+    size_t off;        /* offset in the original message (from msg->buf.ptr) */
     size_t del;        /* bytes of the original removed from off */
     struct kr_str ins; /* text inserted at off (after the deletion) */
     unsigned seq;      /* order of creation, keeps inserts at one offset in order */
@@ -37,8 +37,11 @@ int kr_sip_edit_replace(struct kr_sip_edits *e, size_t off, size_t len, struct k
 /* True when [off, off+len) is already deleted by an edit. */
 bool kr_sip_edits_deleted(const struct kr_sip_edits *e, size_t off, size_t len);
 
-/* Writes msg with the edits applied into out. When the body was changed or
- * fix_clen is set, Content-Length is rewritten to the body's length (added if missing). */
+/* Writes msg with the edits applied into out, in order of offset, then of creation.
+ * When the body was changed or fix_clen is set (always on streams), every Content-Length
+ * no edit touches gets the new body length; when none is left, one is added before the
+ * empty line. Returns 0, KR_EINVAL for an edit past the message or across the
+ * header/body boundary, KR_ENOMEM, or out's sticky error (KR_ELIMIT). e may be NULL. */
 int kr_sip_build(const struct kr_sip_msg *msg, const struct kr_sip_edits *e, bool fix_clen,
                  struct kr_buf *out);
 
@@ -52,6 +55,9 @@ struct kr_sip_reply_opts {
     struct kr_str content_type;  /* when body is not empty */
     struct kr_str body;
 };
+
+/* The standard reason phrase of a status code ("Unknown" for codes without one). */
+struct kr_str kr_sip_reason_phrase(unsigned code);
 
 /* A stateless reply to req (RFC 3261 §8.2.6): status line, every Via, From, To (with tag),
  * Call-ID, CSeq, then extra headers, Server, Content-Length, body. Works on a request

@@ -84,9 +84,9 @@ struct kr_sip_msg {
     /* status line */
     unsigned status;
     struct kr_str reason;
-    struct kr_str version; /* "SIP/2.0" */
+    struct kr_str version;    /* "SIP/2.0" */
     struct kr_str start_line; /* first line without CRLF */
-    struct kr_sip_hdr *hdrs; /* in received order */
+    struct kr_sip_hdr *hdrs;  /* in received order */
     size_t nhdrs;
     int first[KR_SIP_HDR__COUNT]; /* index of the first header of each type, -1 if none */
     struct kr_str headers;        /* from the first header to the empty line, inclusive */
@@ -104,13 +104,19 @@ enum {
  * Content-Length the body is the rest of the buffer (UDP). Header values are not parsed
  * here, only indexed. Returns 0; KR_EPARSE (err says why; msg->is_request and as much of
  * the start line and headers as could be read are filled so a 400 can be built when
- * Via/From/To/Call-ID/CSeq were found); KR_EVERSION for a version other than SIP/2.0;
- * KR_ENOMEM when the arena is exhausted. */
+ * Via/From/To/Call-ID/CSeq were found); KR_EVERSION for a version other than SIP/2.0
+ * (everything else parsed and indexed, for a 505); KR_ELIMIT above KR_SIP_MAX_HEADERS
+ * header fields or KR_SIP_MAX_MSG bytes; KR_ENOMEM when the arena is exhausted.
+ * CRLFs before the start line are skipped: msg->buf starts at the start line, and edit
+ * offsets (sip/build.h) count from there. Header lines may end in LF alone; a CR that
+ * does not end a line is an error (it would end one for someone else). The body is
+ * octets: NUL, bare LF and CR are fine there. */
 int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr_sip_msg *msg,
                      struct kr_err *err);
 
 /* Stream framing (RFC 3261 §18.3): finds the end of the first message in data.
- * Leading CRLFs (keep-alives, RFC 5626 §3.5.1) are skipped and reported in *skip.
+ * Leading CRLFs (keep-alives, RFC 5626 §3.5.1) are skipped and reported in *skip (also
+ * with KR_EAGAIN, so that the caller can drop them and answer a ping).
  * Returns 0 with *msg_len = header + Content-Length bytes (message starts at data+*skip);
  * KR_EAGAIN when more bytes are needed; KR_EPARSE when no Content-Length can be found
  * (and require_cl) or it is malformed, or the header part exceeds max_len;
@@ -128,26 +134,26 @@ const struct kr_sip_hdr *kr_sip_msg_hdr(const struct kr_sip_msg *msg, enum kr_si
                                         size_t n);
 /* The n-th header whose name matches name (case-insensitive; known names also match
  * their compact form and vice versa). Negative n counts from the end (-1 = last). */
-const struct kr_sip_hdr *kr_sip_msg_hdr_by_name(const struct kr_sip_msg *msg,
-                                                struct kr_str name, long n);
+const struct kr_sip_hdr *kr_sip_msg_hdr_by_name(const struct kr_sip_msg *msg, struct kr_str name,
+                                                long n);
 
 /* --- header value parsers (on demand). All take the value slice, return 0 or
  * KR_EPARSE with err set; results are slices into the value. --- */
 
 struct kr_sip_via {
-    struct kr_str proto_name;   /* "SIP" */
-    struct kr_str proto_ver;    /* "2.0" */
-    struct kr_str transport;    /* "UDP", "TCP", ... */
+    struct kr_str proto_name; /* "SIP" */
+    struct kr_str proto_ver;  /* "2.0" */
+    struct kr_str transport;  /* "UDP", "TCP", ... */
     enum kr_uri_proto proto;
-    struct kr_str host;         /* IPv6 with brackets */
+    struct kr_str host; /* IPv6 with brackets */
     struct kr_str port;
-    uint16_t port_no;           /* 0 when absent */
-    struct kr_str params;       /* after the first ';', without it */
+    uint16_t port_no;     /* 0 when absent */
+    struct kr_str params; /* after the first ';', without it */
     struct kr_str branch;
     struct kr_str received;
-    struct kr_str rport;        /* value, empty when "rport" has no value */
+    struct kr_str rport; /* value, empty when "rport" has no value */
     bool has_rport;
-    struct kr_str whole;        /* this via-parm, trimmed */
+    struct kr_str whole; /* this via-parm, trimmed */
 };
 
 /* Parses the first via-parm of a Via value; *rest receives what follows the comma (empty
@@ -183,7 +189,8 @@ int kr_sip_parse_cseq(struct kr_str v, struct kr_sip_cseq *cs, struct kr_err *er
 int kr_sip_parse_maxfwd(struct kr_str v, unsigned *out, struct kr_err *err);
 /* Expires: delta-seconds up to 2^32-1. */
 int kr_sip_parse_expires(struct kr_str v, uint32_t *out, struct kr_err *err);
-/* Content-Length: 1*DIGIT, rejected above KR_SIP_MAX_MSG... up to 2^31. */
+/* Content-Length: 1*DIGIT, up to 2^31-1 (whether that many bytes may come is the
+ * framer's max_len question). */
 int kr_sip_parse_clen(struct kr_str v, size_t *out, struct kr_err *err);
 
 /* Authorization / Proxy-Authorization (RFC 3261 §20.7, RFC 2617, RFC 7616). */

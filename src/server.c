@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The server: config -> listen table -> modules -> RPC -> transport, and the receive path
+ * of SIP messages (parse, count, route, relay replies). Start/stop on the main thread;
+ * on_message and the framer on worker threads. */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KR_LOG_UNIT "core"
+#include "cfg/cfg.h"
+#include "cfg/ctx.h"
+#include "core/log.h"
+#include "kr_config.h"
+#include "core/rpc.h"
+#include "core/stats.h"
+#include "core/worker.h"
+#include "modules/core/fwd.h"
+#include "modules/sl/sl.h"
+#include "net/net.h"
+#include "sip/msg.h"
+
+enum { MAX_LISTENS = 64 };
+
+struct kr_server {
+    struct kr_cfg *cfg;
+    struct kr_listen listens[MAX_LISTENS];
+    size_t nlistens;
+    sigset_t sigs;
+    bool started;
+};
+
+/* Per-worker state hung on kr_worker.user. */
+struct srv_worker {
+    struct kr_server *srv;
+    struct kr_vars *vars;
+};
+
+/* The running server, for the transport's callbacks (set once before the workers start,
+ * read-only afterwards). */
+static struct kr_server *running;
+
+/* ---- receive path ---- */
+
+static const enum kr_stat method_stat[] = {
+    [KR_SIP_METHOD_OTHER] = KR_STAT_RCV_REQ_OTHER,
+    [KR_SIP_METHOD_INVITE] = KR_STAT_RCV_REQ_INVITE,
+    [KR_SIP_METHOD_ACK] = KR_STAT_RCV_REQ_ACK,
+    [KR_SIP_METHOD_CANCEL] = KR_STAT_RCV_REQ_CANCEL,
+    [KR_SIP_METHOD_BYE] = KR_STAT_RCV_REQ_BYE,
+    [KR_SIP_METHOD_REGISTER] = KR_STAT_RCV_REQ_REGISTER,
+    [KR_SIP_METHOD_OPTIONS] = KR_STAT_RCV_REQ_OPTIONS,
+    [KR_SIP_METHOD_INFO] = KR_STAT_RCV_REQ_INFO,
+    [KR_SIP_METHOD_UPDATE] = KR_STAT_RCV_REQ_UPDATE,
+    [KR_SIP_METHOD_PRACK] = KR_STAT_RCV_REQ_PRACK,
+    [KR_SIP_METHOD_SUBSCRIBE] = KR_STAT_RCV_REQ_SUBSCRIBE,
+    [KR_SIP_METHOD_NOTIFY] = KR_STAT_RCV_REQ_NOTIFY,
+    [KR_SIP_METHOD_PUBLISH] = KR_STAT_RCV_REQ_PUBLISH,
+    [KR_SIP_METHOD_MESSAGE] = KR_STAT_RCV_REQ_MESSAGE,
+    [KR_SIP_METHOD_REFER] = KR_STAT_RCV_REQ_REFER,
+};
+
+static const enum kr_stat class_stat[] = {
+    KR_STAT_RCV_REPL_1XX, KR_STAT_RCV_REPL_2XX, KR_STAT_RCV_REPL_3XX,
+    KR_STAT_RCV_REPL_4XX, KR_STAT_RCV_REPL_5XX, KR_STAT_RCV_REPL_6XX,
+};
+
+/* A message that failed to parse: answer when it is a request we can answer (it has a
+ * Via to copy; never an ACK), otherwise drop it and count. The answer goes to the
+ * source address and port: a Via in a malformed message is not to be trusted. */
+static void reject(struct kr_ctx *ctx, int rc, const struct kr_err *err)
+{
+    const struct kr_sip_msg *m = ctx->msg;
+
+    if (!m->is_request) {
+        kr_stat_inc(m->status ? KR_STAT_ERR_REPLIES : KR_STAT_PARSE_ERRORS);
+        KR_DBG("dropped malformed message from %s: %s", ctx->rcv->sock ? ctx->rcv->sock->name : "?",
+               err->reason ? err->reason : kr_strerror(rc));
+        return;
+    }
+    if (m->first[KR_SIP_HDR_VIA] < 0 || m->method_id == KR_SIP_METHOD_ACK || rc == KR_ENOMEM) {
+        kr_stat_inc(KR_STAT_PARSE_ERRORS);
+        KR_DBG("dropped malformed request: %s", err->reason ? err->reason : kr_strerror(rc));
+        return;
+    }
+    kr_stat_inc(KR_STAT_ERR_REQUESTS);
+    unsigned code = rc == KR_EVERSION ? 505 : 400;
+    struct kr_buf reason;
+    kr_buf_init_arena(&reason, ctx->arena, 96, 200);
+    kr_buf_append_c(&reason, code == 505 ? "Version Not Supported" : "Bad Request");
+    if (err->reason) {
+        kr_buf_append_c(&reason, " - ");
+        kr_buf_append_c(&reason, err->reason);
+    }
+    ctx->force_rport = true;
+    if (kr_sl_reply(ctx, code, kr_buf_str(&reason), KR_STR_NULL) < 0) {
+        KR_DBG("could not answer a malformed request");
+    }
+}
+
+static void on_request(struct kr_ctx *ctx)
+{
+    kr_stat_inc(KR_STAT_RCV_REQUESTS);
+    kr_stat_inc(method_stat[ctx->msg->method_id]);
+    kr_cfg_run(ctx->cfg, ctx, KR_CFG_ROUTE_REQUEST, KR_STR_NULL);
+    if (!ctx->replied && !ctx->forwarded) {
+        kr_stat_inc(KR_STAT_DROP_REQUESTS);
+    }
+}
+
+static void on_reply(struct kr_ctx *ctx)
+{
+    unsigned cls = ctx->msg->status / 100;
+
+    kr_stat_inc(KR_STAT_RCV_REPLIES);
+    if (cls >= 1 && cls <= 6) {
+        kr_stat_inc(class_stat[cls - 1]);
+    }
+    ctx->route_type = KR_ROUTE_REPLY;
+    if (kr_cfg_has_route(ctx->cfg, KR_CFG_ROUTE_REPLY, KR_STR_NULL)) {
+        kr_cfg_run(ctx->cfg, ctx, KR_CFG_ROUTE_REPLY, KR_STR_NULL);
+    }
+    if (ctx->dropped) {
+        kr_stat_inc(KR_STAT_DROP_REPLIES);
+        return;
+    }
+    kr_fwd_reply(ctx);
+}
+
+static void on_message(struct kr_worker *w, const struct kr_rcv *rcv, const char *data,
+                       size_t len)
+{
+    struct srv_worker *sw = w->user;
+    struct kr_sip_msg msg;
+    struct kr_err err = { 0 };
+    struct kr_ctx ctx;
+
+    kr_ctx_init(&ctx, sw->srv->cfg, &w->arena, &msg, rcv, sw->vars);
+    ctx.worker = w;
+    int rc = kr_sip_msg_parse(data, len, &w->arena, &msg, &err);
+    if (rc < 0) {
+        reject(&ctx, rc, &err);
+    } else if (msg.is_request) {
+        on_request(&ctx);
+    } else {
+        on_reply(&ctx);
+    }
+    kr_arena_reset(&w->arena);
+}
+
+static int frame(const char *data, size_t len, size_t *skip, size_t *msg_len, struct kr_err *err)
+{
+    const struct kr_cfg_core *core = kr_cfg_core(running->cfg);
+    return kr_sip_frame(data, len, KR_SIP_MAX_MSG, !core->tcp_accept_no_cl, skip, msg_len, err);
+}
+
+static int worker_init(struct kr_worker *w, void *arg)
+{
+    struct kr_server *s = arg;
+    struct srv_worker *sw = calloc(1, sizeof(*sw));
+
+    if (sw == NULL) {
+        return KR_ENOMEM;
+    }
+    sw->srv = s;
+    sw->vars = kr_vars_new();
+    if (sw->vars == NULL) {
+        free(sw);
+        return KR_ENOMEM;
+    }
+    w->user = sw;
+    return kr_cfg_worker_init(s->cfg, w->id);
+}
+
+static void worker_fini(struct kr_worker *w, void *arg)
+{
+    struct srv_worker *sw = w->user;
+
+    (void)arg;
+    if (sw) {
+        kr_vars_free(sw->vars);
+        free(sw);
+        w->user = NULL;
+    }
+}
+
+/* ---- start and stop ---- */
+
+struct kr_server *kr_server_load(const struct kr_server_opts *o)
+{
+    char diag[1024] = "";
+    struct kr_cfg_opts co = {
+        .modules = kr_builtin_modules,
+        .aliases = kr_core_module_aliases,
+        .defines = o->defines,
+        .ndefines = o->ndefines,
+    };
+    struct kr_server *s = calloc(1, sizeof(*s));
+
+    if (s == NULL) {
+        fprintf(stderr, "korero: out of memory\n");
+        return NULL;
+    }
+    if (kr_cfg_load(o->cfg_path, &co, &s->cfg, diag, sizeof(diag)) < 0) {
+        fprintf(stderr, "%s\n", diag);
+        free(s);
+        return NULL;
+    }
+    const struct kr_cfg_core *core = kr_cfg_core(s->cfg);
+    atomic_store(&kr_log_level_now, (int)core->debug);
+
+    /* The listen table, as the transport will open it. */
+    for (size_t i = 0; i < core->nlistens; i++) {
+        struct kr_listen pair[KR_LISTEN_PARSE_MAX];
+        struct kr_err err = { 0 };
+        char spec[512];
+        const struct kr_cfg_listen *cl = &core->listens[i];
+        snprintf(spec, sizeof(spec), "%s%s%s", cl->text, cl->advertise ? " advertise " : "",
+                 cl->advertise ? cl->advertise : "");
+        int n = kr_net_listen_parse(kr_str_c(spec), pair, &err);
+        if (n < 0) {
+            fprintf(stderr, "%s: error: listen=%s: %s\n", o->cfg_path, spec,
+                    err.reason ? err.reason : kr_strerror(n));
+            kr_server_free(s);
+            return NULL;
+        }
+        for (int j = 0; j < n; j++) {
+            if (s->nlistens == MAX_LISTENS) {
+                fprintf(stderr, "%s: error: more than %d listen addresses\n", o->cfg_path,
+                        MAX_LISTENS);
+                kr_server_free(s);
+                return NULL;
+            }
+            pair[j].id = (unsigned)s->nlistens;
+            s->listens[s->nlistens++] = pair[j];
+        }
+    }
+    if (s->nlistens == 0) {
+        /* Kamailio listens on every address when none is given: do the same with the
+         * wildcard addresses on the configured port. */
+        char spec[32];
+        for (int fam = 0; fam < 2; fam++) {
+            snprintf(spec, sizeof(spec), "%s:%u", fam ? "[::]" : "0.0.0.0", (unsigned)core->port);
+            struct kr_listen pair[KR_LISTEN_PARSE_MAX];
+            struct kr_err err = { 0 };
+            int n = kr_net_listen_parse(kr_str_c(spec), pair, &err);
+            for (int j = 0; j < n; j++) {
+                pair[j].id = (unsigned)s->nlistens;
+                s->listens[s->nlistens++] = pair[j];
+            }
+        }
+    }
+    kr_cfg_set_listens(s->cfg, s->listens, s->nlistens);
+    return s;
+}
+
+static void ask_shutdown(void *arg)
+{
+    (void)arg;
+    kill(getpid(), SIGTERM);
+}
+
+int kr_server_start(struct kr_server *s)
+{
+    const struct kr_cfg_core *core = kr_cfg_core(s->cfg);
+    struct kr_err err = { 0 };
+
+    /* Every thread started from here inherits these blocked; main takes them with
+     * sigwait. SIGPIPE is ignored: a peer closing a connection is an ordinary event. */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&s->sigs);
+    sigaddset(&s->sigs, SIGTERM);
+    sigaddset(&s->sigs, SIGINT);
+    sigaddset(&s->sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &s->sigs, NULL);
+
+    if (!core->log_stderror) {
+        kr_log_set_stderr(false);
+    }
+    struct kr_rpc_core_hooks hooks = {
+        .shutdown = ask_shutdown,
+        .started = time(NULL),
+        .workers = core->children,
+    };
+    if (kr_rpc_register_core(&hooks) < 0) {
+        KR_ERR("cannot register the core RPC commands");
+        return -1;
+    }
+    if (kr_cfg_init_modules(s->cfg, &err) < 0) {
+        KR_ERR("module start-up failed: %s", err.reason ? err.reason : "?");
+        return -1;
+    }
+    running = s;
+    struct kr_net_opts no = {
+        .listens = s->listens,
+        .nlistens = s->nlistens,
+        .workers = core->children,
+        .recv = on_message,
+        .frame = frame,
+        .worker_init = worker_init,
+        .worker_fini = worker_fini,
+        .arg = s,
+        .tcp_connection_lifetime = core->tcp_connection_lifetime,
+        .tcp_max_connections = core->tcp_max_connections,
+    };
+    if (kr_net_start(&no, &err) < 0) {
+        KR_ERR("cannot start the transport: %s", err.reason ? err.reason : "?");
+        return -1;
+    }
+    s->started = true;
+    size_t n;
+    const struct kr_listen *l = kr_net_listens(&n);
+    for (size_t i = 0; i < n; i++) {
+        KR_NOTICE("listening on %s (advertised %s:%u)", l[i].name, l[i].adv_host, l[i].adv_port);
+    }
+    KR_NOTICE("korero %s started with %u workers", KR_VERSION, kr_net_nworkers());
+    return 0;
+}
+
+void kr_server_wait(struct kr_server *s)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&s->sigs, &sig) != 0) {
+            continue;
+        }
+        if (sig == SIGHUP) {
+            KR_NOTICE("SIGHUP: config reload is not supported yet; ignored");
+            continue;
+        }
+        KR_NOTICE("signal %d: stopping", sig);
+        return;
+    }
+}
+
+void kr_server_free(struct kr_server *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    if (s->started) {
+        kr_net_stop();
+    }
+    kr_cfg_free(s->cfg);
+    kr_rpc_reset();
+    running = NULL;
+    free(s);
+}
