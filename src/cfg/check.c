@@ -143,7 +143,7 @@ static void pv_modparam(struct checker *k, const struct kr_modparam *mp)
         return;
     }
     if (mp->v.type != KR_VAL_STR || typed_assign(mp->v.s, &name, &v) < 0) {
-        ERR(k, mp->loc,
+        ERR(k, mp->val_loc,
             "modparam '" KR_STR_FMT "' of 'pv' expects \"name=i:number\" or "
             "\"name=s:text\"",
             KR_STR_ARG(mp->name));
@@ -173,7 +173,7 @@ static void check_modparams(struct checker *k)
         const struct kr_cfg_mod *cm = loaded(cfg, mp->mod);
         if (cm == NULL) {
             if (find_module(cfg, mp->mod)) {
-                ERR(k, mp->loc,
+                ERR(k, mp->mod_loc,
                     "modparam for module '" KR_STR_FMT "' that is not loaded, add "
                     "loadmodule \"" KR_STR_FMT ".so\"",
                     KR_STR_ARG(mp->mod), KR_STR_ARG(mp->mod));
@@ -182,7 +182,7 @@ static void check_modparams(struct checker *k)
                     pv_modparam(k, mp);
                 }
             } else {
-                ERR(k, mp->loc, "unknown module '" KR_STR_FMT "' in modparam", KR_STR_ARG(mp->mod));
+                ERR(k, mp->mod_loc, "unknown module '" KR_STR_FMT "' in modparam", KR_STR_ARG(mp->mod));
             }
             continue;
         }
@@ -194,12 +194,12 @@ static void check_modparams(struct checker *k)
             }
         }
         if (p == NULL) {
-            ERR(k, mp->loc, "module '%s' has no parameter '" KR_STR_FMT "'", cm->m->name,
+            ERR(k, mp->name_loc, "module '%s' has no parameter '" KR_STR_FMT "'", cm->m->name,
                 KR_STR_ARG(mp->name));
             continue;
         }
         if (p->type == KR_PARAM_INT && mp->v.type != KR_VAL_INT) {
-            ERR(k, mp->loc,
+            ERR(k, mp->val_loc,
                 "modparam '" KR_STR_FMT "' of '%s' expects an integer, found \"" KR_STR_FMT "\"",
                 KR_STR_ARG(mp->name), cm->m->name, KR_STR_ARG(mp->text));
             continue;
@@ -275,6 +275,10 @@ static void pv_error(struct checker *k, struct kr_loc loc, struct kr_str text,
         loc.col += (uint32_t)off;
     }
     if (strcmp(reason, "unknown pseudo-variable") == 0) {
+        /* Point at the '$' that starts it, not at its name. */
+        if (loc.line && off > 0 && text.ptr[off - 1] == '$') {
+            loc.col--;
+        }
         size_t n = 0;
         while (off + n < text.len && name_char(text.ptr[off + n])) {
             n++;

@@ -1198,6 +1198,7 @@ static int parse_modparam(struct parser *p)
     if (!is_kind(p, 0, KR_T_STR)) {
         return expected(p, "a quoted module name");
     }
+    struct kr_loc mod_loc = peek(p, 0)->loc;
     struct kr_str mod = string_value(p);
     if (expect(p, KR_T_COMMA, "',' after the module name") < 0) {
         return p->err;
@@ -1205,10 +1206,12 @@ static int parse_modparam(struct parser *p)
     if (!is_kind(p, 0, KR_T_STR)) {
         return expected(p, "a quoted parameter name");
     }
+    struct kr_loc name_loc = peek(p, 0)->loc;
     struct kr_str name = string_value(p);
     if (expect(p, KR_T_COMMA, "',' after the parameter name") < 0) {
         return p->err;
     }
+    struct kr_loc val_loc = peek(p, 0)->loc;
     if (parse_value(p, &v) < 0) {
         return p->err;
     }
@@ -1225,6 +1228,9 @@ static int parse_modparam(struct parser *p)
     mp->v = v.v;
     mp->text = v.text;
     mp->loc = kw.loc;
+    mp->mod_loc = mod_loc;
+    mp->name_loc = name_loc;
+    mp->val_loc = val_loc;
     return 0;
 }
 

@@ -235,7 +235,10 @@ struct kr_modparam {
     struct kr_str name;
     struct kr_value v;
     struct kr_str text; /* the value as text (ints too) */
-    struct kr_loc loc;
+    struct kr_loc loc;      /* the modparam keyword */
+    struct kr_loc mod_loc;  /* the module name */
+    struct kr_loc name_loc; /* the parameter name */
+    struct kr_loc val_loc;  /* the value */
 };
 
 struct kr_loadmod {

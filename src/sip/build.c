@@ -116,6 +116,18 @@ static bool cl_kept(const struct kr_sip_edit *const *sorted, size_t n, size_t of
     return true;
 }
 
+/* A Content-Length header one edit deletes whole. */
+static bool cl_removed(const struct kr_sip_edit *const *sorted, size_t n, size_t off, size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (sorted[i]->del && off >= sorted[i]->off &&
+            off + len <= sorted[i]->off + sorted[i]->del) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int kr_sip_build(const struct kr_sip_msg *msg, const struct kr_sip_edits *e, bool fix_clen,
                  struct kr_buf *out)
 {
@@ -180,11 +192,13 @@ int kr_sip_build(const struct kr_sip_msg *msg, const struct kr_sip_edits *e, boo
             size_t hend = (size_t)(msg->headers.ptr + msg->headers.len - base);
             eoh = hend - ((hend >= 2 && base[hend - 2] == '\r') ? 2 : 1);
         }
+        /* add one only when every Content-Length was removed (or there was none): one
+         * that an edit changed belongs to whoever changed it */
         ins_pending = true;
         for (size_t i = 0; i < msg->nhdrs; i++) {
             const struct kr_sip_hdr *h = &msg->hdrs[i];
             if (h->type == KR_SIP_HDR_CONTENT_LENGTH &&
-                cl_kept(sorted, n, (size_t)(h->raw.ptr - base), h->raw.len)) {
+                !cl_removed(sorted, n, (size_t)(h->raw.ptr - base), h->raw.len)) {
                 ins_pending = false;
             }
         }

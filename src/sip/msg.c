@@ -316,25 +316,11 @@ const struct kr_sip_hdr *kr_sip_msg_hdr_by_name(const struct kr_sip_msg *msg, st
     return NULL;
 }
 
-/* SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT, "SIP" in any case. */
+/* A SIP version: "SIP/" (any case) and a token; whether it is 2.0 is the next question
+ * (505 rather than 400 for "SIP/3.0" or "SIP/2"). Anything else is not SIP: 400. */
 static bool version_shape(const char *p, size_t n)
 {
-    if (n < 7 || !kr_sip_lceq(p, "sip/", 4)) {
-        return false;
-    }
-    size_t i = 4;
-    size_t d = i;
-    while (i < n && p[i] >= '0' && p[i] <= '9') {
-        i++;
-    }
-    if (i == d || i == n || p[i] != '.') {
-        return false;
-    }
-    d = ++i;
-    while (i < n && p[i] >= '0' && p[i] <= '9') {
-        i++;
-    }
-    return i > d && i == n;
+    return n > 4 && kr_sip_lceq(p, "sip/", 4) && kr_sip_skip_cls(p + 4, p + n, KR_C_TOKEN) == p + n;
 }
 
 static bool version_is_20(struct kr_str v)
@@ -472,9 +458,7 @@ int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr
     size_t clen = 0;
 
     memset(msg, 0, sizeof(*msg));
-    for (int t = 0; t < KR_SIP_HDR__COUNT; t++) {
-        msg->first[t] = -1;
-    }
+    memset(msg->first, 0xff, sizeof(msg->first)); /* -1: none */
     if (len == 0) {
         return kr_err_set(err, KR_EPARSE, 0, "empty message");
     }

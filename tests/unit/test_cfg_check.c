@@ -113,9 +113,9 @@ static void test_route_errors(void **state)
 static void test_pv_errors(void **state)
 {
     t_load_err("request_route {\n  if ($foo == 1) { }\n}\n",
-               "t.cfg:2:8: error: unknown pseudo-variable '$foo'");
+               "t.cfg:2:7: error: unknown pseudo-variable '$foo'");
     t_load_err("request_route {\n  rec(\"user $rU at $fooo\");\n}\n",
-               "t.cfg:2:21: error: unknown pseudo-variable '$fooo'");
+               "t.cfg:2:20: error: unknown pseudo-variable '$fooo'");
     t_load_err("request_route {\n  $var(x) = $(ru{s.nope});\n}\n",
                "t.cfg:2:18: error: unknown transformation '{s.nope}'");
     t_load_err("request_route {\n  $var(x) = $(ru{s.substr,1});\n}\n",
@@ -153,17 +153,17 @@ static void test_param_errors(void **state)
 static void test_module_errors(void **state)
 {
     t_load_err("loadmodule \"tm.so\"\n", "t.cfg:1:12: error: unknown module 'tm' in loadmodule");
-    t_load_err("modparam(\"tm\", \"x\", 1)\n", "t.cfg:1:1: error: unknown module 'tm' in "
+    t_load_err("modparam(\"tm\", \"x\", 1)\n", "t.cfg:1:10: error: unknown module 'tm' in "
                                                "modparam");
     t_load_err("modparam(\"u\", \"level\", 1)\n",
-               "t.cfg:1:1: error: modparam for module 'u' that is not loaded, add loadmodule "
+               "t.cfg:1:10: error: modparam for module 'u' that is not loaded, add loadmodule "
                "\"u.so\"");
     t_load_err("modparam(\"t\", \"nope\", 1)\n",
-               "t.cfg:1:1: error: module 't' has no parameter 'nope'");
+               "t.cfg:1:15: error: module 't' has no parameter 'nope'");
     t_load_err("modparam(\"t\", \"p_int\", \"abc\")\n",
-               "t.cfg:1:1: error: modparam 'p_int' of 't' expects an integer, found \"abc\"");
+               "t.cfg:1:24: error: modparam 'p_int' of 't' expects an integer, found \"abc\"");
     t_load_err("modparam(\"pv\", \"shvset\", \"x\")\n",
-               "t.cfg:1:1: error: modparam 'shvset' of 'pv' expects \"name=i:number\" or "
+               "t.cfg:1:26: error: modparam 'shvset' of 'pv' expects \"name=i:number\" or "
                "\"name=s:text\"");
 }
 

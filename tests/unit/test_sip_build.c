@@ -247,6 +247,12 @@ static void test_content_length_fix(void **state)
     /* ... and without fixing the message goes out without it */
     snprintf(want, sizeof(want), "%s\r\nhello", hdrs);
     expect_build(&m, &e, false, want);
+    /* a Content-Length whose value an edit changed is left to that edit: no second one */
+    kr_sip_edits_init(&e, &arena);
+    assert_int_equal(kr_sip_edit_replace(&e, (size_t)(cl->value.ptr - m.buf.ptr), 1, KR_STR("7")),
+                     0);
+    snprintf(want, sizeof(want), "%sContent-Length: 7\r\n\r\nhello", hdrs);
+    expect_build(&m, &e, true, want);
     /* a body grown to 0 -> many digits */
     parse_ok("MESSAGE sip:a@b SIP/2.0\r\nl: 0\r\n\r\n", &m);
     kr_sip_edits_init(&e, &arena);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for the header value parsers of sip/hdr: Via, name-addr lists, CSeq,
  * Max-Forwards, Expires, Content-Length and credentials, each good and bad. */
+#include "core/arena.h"
 #include "sip/msg.h"
 #include "sip_test_util.h"
 
@@ -452,11 +453,55 @@ static void test_auth(void **state)
     }
 }
 
+/* Empty slices with a NULL pointer (a fuzzer find under UBSan: NULL + 0). */
+static void test_null_slices(void **state)
+{
+    (void)state;
+    struct kr_str z = KR_STR_NULL;
+    struct kr_err e = { 0 };
+    struct kr_sip_via v;
+    struct kr_sip_nameaddr n;
+    struct kr_sip_cseq cs;
+    struct kr_sip_auth au;
+    struct kr_sip_uri u;
+    struct kr_str val;
+    unsigned mf;
+    uint32_t x;
+    size_t cl;
+
+    assert_int_equal(kr_sip_parse_via(z, &v, NULL, &e), KR_EPARSE);
+    assert_int_equal(kr_sip_parse_nameaddr(z, &n, NULL, &e), KR_EPARSE);
+    assert_int_equal(kr_sip_parse_cseq(z, &cs, &e), KR_EPARSE);
+    assert_int_equal(kr_sip_parse_auth(z, &au, &e), KR_EPARSE);
+    assert_int_equal(kr_sip_parse_maxfwd(z, &mf, &e), KR_EPARSE);
+    assert_int_equal(kr_sip_parse_expires(z, &x, &e), KR_EPARSE);
+    assert_int_equal(kr_sip_parse_clen(z, &cl, &e), KR_EPARSE);
+    assert_int_equal(kr_sip_uri_parse(z, &u, &e), KR_EPARSE);
+    assert_false(kr_sip_param_find(z, KR_STR("tag"), &val));
+    assert_int_equal(kr_sip_unescape(z, NULL, 0), 0);
+    assert_int_equal(kr_sip_hdr_type_of(z), KR_SIP_HDR_OTHER);
+    assert_int_equal(kr_sip_method_id(z), KR_SIP_METHOD_OTHER);
+    struct kr_arena a;
+    struct kr_sip_msg m;
+    kr_arena_init(&a, 1024, 0);
+    assert_int_equal(kr_sip_msg_parse(NULL, 0, &a, &m, &e), KR_EPARSE);
+    assert_int_equal(m.first[KR_SIP_HDR_VIA], -1);
+    size_t skip;
+    size_t len;
+    assert_int_equal(kr_sip_frame(NULL, 0, 100, true, &skip, &len, &e), KR_EAGAIN);
+    /* two URIs with no parameters compare without touching NULL pointers */
+    struct kr_sip_uri u2;
+    assert_int_equal(kr_sip_uri_parse(KR_STR("sip:h"), &u, &e), 0);
+    assert_int_equal(kr_sip_uri_parse(KR_STR("sip:h"), &u2, &e), 0);
+    assert_true(kr_sip_uri_eq(&u, &u2));
+    kr_arena_fini(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_via),     TU_TEST(test_nameaddr), TU_TEST(test_cseq),
-        TU_TEST(test_scalars), TU_TEST(test_auth),
+        TU_TEST(test_scalars), TU_TEST(test_auth),     TU_TEST(test_null_slices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

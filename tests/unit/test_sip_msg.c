@@ -103,8 +103,11 @@ static void test_request_line(void **state)
     expect_fail("INVITE sip:a@b\r\n\r\n", KR_EPARSE, "Request-Line without SIP-Version");
     expect_fail("INVITE\r\n\r\n", KR_EPARSE, "bad method in Request-Line");
     expect_fail("INVITE sip:a\x01@b SIP/2.0\r\n\r\n", KR_EPARSE, "bad character in Request-URI");
-    expect_fail("INVITE sip:a@b SIP/2\r\n\r\n", KR_EPARSE, "bad SIP-Version");
-    expect_fail("INVITE sip:a@b SIP/2.\r\n\r\n", KR_EPARSE, "bad SIP-Version");
+    expect_fail("INVITE sip:a@b SIP/2\r\n\r\n", KR_EVERSION, "unsupported SIP version");
+    expect_fail("INVITE sip:a@b SIP/2.\r\n\r\n", KR_EVERSION, "unsupported SIP version");
+    expect_fail("INVITE sip:a@b SIP/\r\n\r\n", KR_EPARSE, "bad SIP-Version");
+    expect_fail("INVITE sip:a@b SIP/2.0\x01\r\n\r\n", KR_EPARSE, "bad SIP-Version");
+    expect_fail("INVITE sip:a@b SIP/2.0/x\r\n\r\n", KR_EPARSE, "bad SIP-Version");
     expect_fail("INVITE sip:a@b SIPS/2.0\r\n\r\n", KR_EPARSE, "bad SIP-Version");
     expect_fail("INVITE sip:a@b HTTP/1.1\r\n\r\n", KR_EPARSE, "bad SIP-Version");
     expect_fail("INVITE sip:a@b SIP/7.0\r\n\r\n", KR_EVERSION, "unsupported SIP version");
@@ -161,7 +164,9 @@ static void test_status_line(void **state)
     expect_fail("SIP/2.0  200 OK\r\n\r\n", KR_EPARSE, "bad Status-Code");
     expect_fail("SIP/2.0 200 O\x01K\r\n\r\n", KR_EPARSE, "bad character in Reason-Phrase");
     expect_fail("SIP/2.0\r\n\r\n", KR_EPARSE, "bad Status-Line");
-    expect_fail("SIP/2.0x 200 OK\r\n\r\n", KR_EPARSE, "bad SIP-Version");
+    expect_fail("SIP/2.0x 200 OK\r\n\r\n", KR_EVERSION, "unsupported SIP version");
+    expect_fail("SIP/ 200 OK\r\n\r\n", KR_EPARSE, "bad SIP-Version");
+    expect_fail("SIP/2.0@ 200 OK\r\n\r\n", KR_EPARSE, "bad SIP-Version");
     expect_fail("SIP/3.0 200 OK\r\n\r\n", KR_EVERSION, "unsupported SIP version");
 }
 
