@@ -23,6 +23,7 @@
 #include "modules/core/fwd.h"
 #include "modules/sl/sl.h"
 #include "net/net.h"
+#include "sip/check.h"
 #include "sip/msg.h"
 
 enum { MAX_LISTENS = 64 };
@@ -103,10 +104,36 @@ static void reject(struct kr_ctx *ctx, int rc, const struct kr_err *err)
     }
 }
 
+/* RFC 3261 §16.3: a proxy validates a request before it routes it. The core does what
+ * every later stage relies on (required headers present and single, Via, CSeq, From/To,
+ * Max-Forwards, Content-Length, Expires and the Request-URI parse; RFC 4475) and answers
+ * 400/416/505 itself; policy checks (Proxy-Require, credentials) stay with sanity_check().
+ * Returns true when the request may be routed. */
+static bool validate(struct kr_ctx *ctx)
+{
+    struct kr_err err = { 0 };
+    unsigned code = 0;
+
+    if (kr_sip_check_request(ctx->msg, &code, &err) == 0) {
+        return true;
+    }
+    kr_stat_inc(KR_STAT_ERR_REQUESTS);
+    if (ctx->msg->method_id == KR_SIP_METHOD_ACK || ctx->msg->first[KR_SIP_HDR_VIA] < 0) {
+        KR_DBG("dropped invalid request: %s", err.reason ? err.reason : "?");
+        return false;
+    }
+    ctx->force_rport = true;
+    kr_sl_reply(ctx, code, kr_str_c(err.reason ? err.reason : "Bad Request"), KR_STR_NULL);
+    return false;
+}
+
 static void on_request(struct kr_ctx *ctx)
 {
     kr_stat_inc(KR_STAT_RCV_REQUESTS);
     kr_stat_inc(method_stat[ctx->msg->method_id]);
+    if (!validate(ctx)) {
+        return;
+    }
     kr_cfg_run(ctx->cfg, ctx, KR_CFG_ROUTE_REQUEST, KR_STR_NULL);
     if (!ctx->replied && !ctx->forwarded) {
         kr_stat_inc(KR_STAT_DROP_REQUESTS);
