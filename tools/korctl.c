@@ -294,8 +294,17 @@ int main(int argc, char **argv)
         free(text);
         return EXIT_CONN;
     }
+    /* Request and its newline in one write: the server may answer and close as soon as
+     * the JSON text is complete (core.shutdown does), so a second write could fail. */
     size_t tlen = strlen(text);
-    bool sent = send_all(fd, text, tlen) && send_all(fd, "\n", 1);
+    char *line = malloc(tlen + 1);
+    bool sent = false;
+    if (line) {
+        memcpy(line, text, tlen);
+        line[tlen] = '\n';
+        sent = send_all(fd, line, tlen + 1);
+        free(line);
+    }
     free(text);
     if (!sent) {
         fprintf(stderr, "korctl: sending to %s: %s\n", sock, strerror(errno));
