@@ -14,7 +14,23 @@ const char *kr_addr_ip_str(const struct kr_sockaddr *a, char *out, size_t size)
         return out;
     }
     out[0] = '\0';
-    if (a->u.sa.sa_family == AF_INET) {
+    if (a->u.sa.sa_family == AF_INET && size >= 16) {
+        /* Hot path (every reply and forwarded request): inet_ntop formats through
+         * sprintf, which costs more than the rest of building a reply. */
+        const unsigned char *b = (const unsigned char *)&a->u.in.sin_addr;
+        char *p = out;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = b[i];
+            if (v >= 100) {
+                *p++ = (char)('0' + v / 100);
+            }
+            if (v >= 10) {
+                *p++ = (char)('0' + v / 10 % 10);
+            }
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : '\0';
+        }
+    } else if (a->u.sa.sa_family == AF_INET) {
         inet_ntop(AF_INET, &a->u.in.sin_addr, out, (socklen_t)size);
     } else if (a->u.sa.sa_family == AF_INET6) {
         inet_ntop(AF_INET6, &a->u.in6.sin6_addr, out, (socklen_t)size);

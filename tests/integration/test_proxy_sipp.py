@@ -40,7 +40,7 @@ def run_calls(korero, tmp_path, proto, calls, rate):
     try:
         r = subprocess.run(["sipp", "-sn", "uac", "-i", "127.0.0.1", "-p", str(free_port()),
                             "-t", t, "-r", str(rate), "-m", str(calls), "-l", "2000",
-                            "-timeout", "120s", "-nostdin", "-trace_stat", "-stf",
+                            "-timeout", "60s", "-nostdin", "-trace_stat", "-stf",
                             str(tmp_path / "stat.csv"), f"127.0.0.1:{port}"],
                            capture_output=True, text=True, timeout=180, cwd=str(tmp_path))
     finally:
@@ -49,8 +49,8 @@ def run_calls(korero, tmp_path, proto, calls, rate):
     out = r.stdout
     ok = re.findall(r"Successful call\s+\|\s+\d+\s+\|\s+(\d+)", out)
     failed = re.findall(r"Failed call\s+\|\s+\d+\s+\|\s+(\d+)", out)
-    stats = k.korctl("stats.fetch", "core").stdout
-    return r.returncode, ok, failed, out, stats
+    stats = k.korctl("stats.fetch", "all").stdout
+    return r.returncode, ok, failed, out + "\nkorero stats:\n" + stats, stats
 
 
 @pytest.mark.parametrize("proto,calls,rate", [("udp", 10000, 1000), ("tcp", 2000, 500)])

@@ -81,6 +81,20 @@ static int parse(const char *spec, struct kr_listen *out, struct kr_err *err)
     return rc;
 }
 
+/* The hand-written IPv4 formatter against inet_ntop on edge values. */
+static void test_ipv4_text(void **state)
+{
+    static const char *const ips[] = { "0.0.0.0", "255.255.255.255", "10.0.100.9",
+                                       "192.168.1.10", "1.22.133.4", "99.100.101.250" };
+    char buf[KR_ADDR_STRLEN];
+    (void)state;
+    for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+        struct kr_sockaddr a;
+        assert_int_equal(kr_addr_from_ip(kr_str_c(ips[i]), 5060, &a), 0);
+        assert_string_equal(kr_addr_ip_str(&a, buf, sizeof(buf)), ips[i]);
+    }
+}
+
 static void test_listen_parse(void **state)
 {
     (void)state;
@@ -150,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_addr_forms),
         cmocka_unit_test(test_listen_parse),
+        cmocka_unit_test(test_ipv4_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* RFC 4475 torture messages (tests/data/rfc4475, see MANIFEST.tsv there): each file is
- * read into an exactly-sized heap buffer, parsed, framed as a stream, checked as a
- * proxy would, and the outcome compared with the table below; valid files also get
- * their key fields checked.
- *
- * Where the RFC allows either strictness or tolerance we are strict: lwsstart and trws
- * (extra SP in the Request-Line) fail to parse (400), badaspec (LWS inside <>) is 400.
- * baddate (time zone other than GMT) takes the other allowed choice: a proxy ignores
- * Date, so it passes. */
+/* RFC 4475 torture messages (tests/data/rfc4475, MANIFEST.tsv there): each file is read
+ * into an exactly-sized heap buffer, parsed, framed as a stream and checked as a proxy
+ * would, and the outcome compared with the table below. */
 #include <stdio.h>
 
 #include "core/arena.h"
@@ -20,6 +14,10 @@
 #error "KR_TEST_DATA must name the tests/data directory"
 #endif
 
+/* Where the RFC allows either strictness or tolerance we are strict: lwsstart and trws
+ * (extra SP in the Request-Line) fail to parse (400), badaspec (LWS inside <>) is 400.
+ * baddate (a time zone other than GMT) takes the RFC's other choice: a proxy ignores
+ * Date, so it passes. */
 enum outcome {
     OK,        /* request: parses, kr_sip_check_request passes */
     RESP_OK,   /* response: parses */
