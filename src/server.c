@@ -5,6 +5,8 @@
 #include "server.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +32,10 @@ enum { MAX_LISTENS = 64 };
 
 struct kr_server {
     struct kr_cfg *cfg;
-    struct kr_listen listens[MAX_LISTENS];
+    struct kr_listen listens[MAX_LISTENS]; /* what the transport opens */
     size_t nlistens;
+    struct kr_listen myself[MAX_LISTENS]; /* what `myself` matches (wildcards expanded) */
+    size_t nmyself;
     sigset_t sigs;
     bool started;
 };
@@ -167,6 +171,14 @@ static void on_message(struct kr_worker *w, const struct kr_rcv *rcv, const char
     struct kr_err err = { 0 };
     struct kr_ctx ctx;
 
+    /* CRLF keep-alives (RFC 5626 §3.5.1; clients send them over UDP too): not messages. */
+    size_t i = 0;
+    while (i < len && (data[i] == '\r' || data[i] == '\n')) {
+        i++;
+    }
+    if (i == len) {
+        return;
+    }
     kr_ctx_init(&ctx, sw->srv->cfg, &w->arena, &msg, rcv, sw->vars);
     ctx.worker = w;
     int rc = kr_sip_msg_parse(data, len, &w->arena, &msg, &err);
@@ -218,9 +230,53 @@ static void worker_fini(struct kr_worker *w, void *arg)
 
 /* ---- start and stop ---- */
 
+/* The machine's addresses (getifaddrs; IPv6 link-local left out: they need a scope).
+ * wild NULL: adds a UDP and a TCP listen entry for each to the listen table. Else adds
+ * entries of wild's protocol, port and advertised address to the `myself` table. */
+static void add_interfaces(struct kr_server *s, uint16_t port, const struct kr_listen *wild)
+{
+    struct ifaddrs *ifs = NULL;
+
+    if (getifaddrs(&ifs) < 0) {
+        KR_WARN("cannot list the machine's addresses: %s", strerror(errno));
+        return;
+    }
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || !(i->ifa_flags & IFF_UP)) {
+            continue;
+        }
+        int fam = i->ifa_addr->sa_family;
+        if (fam != AF_INET && fam != AF_INET6) {
+            continue;
+        }
+        struct kr_sockaddr a = { .len = fam == AF_INET ? sizeof(a.u.in) : sizeof(a.u.in6) };
+        memcpy(&a.u.sa, i->ifa_addr, a.len);
+        if (fam == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a.u.in6.sin6_addr)) {
+            continue;
+        }
+        if (wild && wild->addr.u.sa.sa_family != fam) {
+            continue;
+        }
+        kr_addr_set_port(&a, port);
+        if (wild) {
+            if (s->nmyself < MAX_LISTENS) {
+                struct kr_listen *l = &s->myself[s->nmyself++];
+                kr_net_listen_fill(l, wild->proto, &a, NULL, 0);
+            }
+            continue;
+        }
+        for (int p = 0; p < 2 && s->nlistens < MAX_LISTENS; p++) {
+            struct kr_listen *l = &s->listens[s->nlistens];
+            kr_net_listen_fill(l, p ? KR_PROTO_TCP : KR_PROTO_UDP, &a, NULL, 0);
+            l->id = (unsigned)s->nlistens++;
+        }
+    }
+    freeifaddrs(ifs);
+}
+
 struct kr_server *kr_server_load(const struct kr_server_opts *o)
 {
-    char diag[1024] = "";
+    char diag[16384] = "";
     struct kr_cfg_opts co = {
         .modules = kr_builtin_modules,
         .aliases = kr_core_module_aliases,
@@ -249,7 +305,7 @@ struct kr_server *kr_server_load(const struct kr_server_opts *o)
         const struct kr_cfg_listen *cl = &core->listens[i];
         snprintf(spec, sizeof(spec), "%s%s%s", cl->text, cl->advertise ? " advertise " : "",
                  cl->advertise ? cl->advertise : "");
-        int n = kr_net_listen_parse(kr_str_c(spec), pair, &err);
+        int n = kr_net_listen_parse_port(kr_str_c(spec), (uint16_t)core->port, pair, &err);
         if (n < 0) {
             fprintf(stderr, "%s: error: listen=%s: %s\n", o->cfg_path, spec,
                     err.reason ? err.reason : kr_strerror(n));
@@ -264,25 +320,33 @@ struct kr_server *kr_server_load(const struct kr_server_opts *o)
                 return NULL;
             }
             pair[j].id = (unsigned)s->nlistens;
+            /* advertised_address= / advertised_port= apply where listen= has no
+             * advertise of its own. */
+            if (core->advertised_address && !cl->advertise) {
+                snprintf(pair[j].adv_host, sizeof(pair[j].adv_host), "%s",
+                         core->advertised_address);
+            }
+            if (core->advertised_port && !cl->advertise) {
+                pair[j].adv_port = (uint16_t)core->advertised_port;
+            }
             s->listens[s->nlistens++] = pair[j];
         }
     }
     if (s->nlistens == 0) {
-        /* Kamailio listens on every address when none is given: do the same with the
-         * wildcard addresses on the configured port. */
-        char spec[32];
-        for (int fam = 0; fam < 2; fam++) {
-            snprintf(spec, sizeof(spec), "%s:%u", fam ? "[::]" : "0.0.0.0", (unsigned)core->port);
-            struct kr_listen pair[KR_LISTEN_PARSE_MAX];
-            struct kr_err err = { 0 };
-            int n = kr_net_listen_parse(kr_str_c(spec), pair, &err);
-            for (int j = 0; j < n; j++) {
-                pair[j].id = (unsigned)s->nlistens;
-                s->listens[s->nlistens++] = pair[j];
-            }
+        /* No listen=: as Kamailio, listen on every address of the machine. */
+        add_interfaces(s, (uint16_t)core->port, NULL);
+    }
+    /* `myself` also matches the machine's addresses behind a wildcard listen. */
+    s->nmyself = 0;
+    for (size_t i = 0; i < s->nlistens; i++) {
+        if (s->listens[i].is_wildcard) {
+            add_interfaces(s, s->listens[i].port, &s->listens[i]);
+        }
+        if (s->nmyself < MAX_LISTENS) { /* its advertised address counts too */
+            s->myself[s->nmyself++] = s->listens[i];
         }
     }
-    kr_cfg_set_listens(s->cfg, s->listens, s->nlistens);
+    kr_cfg_set_listens(s->cfg, s->myself, s->nmyself);
     return s;
 }
 
@@ -312,7 +376,8 @@ int kr_server_start(struct kr_server *s)
     struct kr_rpc_core_hooks hooks = {
         .shutdown = ask_shutdown,
         .started = time(NULL),
-        .workers = core->children,
+        .workers = core->children > 0 ? (unsigned)core->children
+                                      : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
     };
     if (kr_rpc_register_core(&hooks) < 0) {
         KR_ERR("cannot register the core RPC commands");
@@ -332,8 +397,10 @@ int kr_server_start(struct kr_server *s)
         .worker_init = worker_init,
         .worker_fini = worker_fini,
         .arg = s,
-        .tcp_connection_lifetime = core->tcp_connection_lifetime,
-        .tcp_max_connections = core->tcp_max_connections,
+        .tcp_connection_lifetime = (unsigned)core->tcp_connection_lifetime,
+        .tcp_max_connections = (unsigned)core->tcp_max_connections,
+        .tcp_connect_timeout = (unsigned)core->tcp_connect_timeout,
+        .udp_rcvbuf = (size_t)core->maxbuffer,
     };
     if (kr_net_start(&no, &err) < 0) {
         KR_ERR("cannot start the transport: %s", err.reason ? err.reason : "?");

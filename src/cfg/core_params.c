@@ -57,7 +57,8 @@ static const struct param params[] = {
     INT_P("children", children, 0, 0, 1024, "worker threads; 0: one per CPU"),
     INT_P("workers", children, 0, 0, 1024, "same as children"),
     INT_P("debug", debug, 0, -5, 3, "log level: -5 (alert) .. 3 (debug)"),
-    BOOL_P("log_stderror", log_stderror, "no", "log to stderr instead of syslog"),
+    BOOL_P("log_stderror", log_stderror, "yes",
+           "log to stderr (korero's default: it runs in the foreground) instead of syslog"),
     STR_P("log_facility", log_facility, "LOG_DAEMON", "syslog facility"),
     STR_P("log_name", log_name, "korero", "syslog ident"),
     STR_P("log_prefix", log_prefix, "", "prefix of every log line"),
@@ -87,7 +88,8 @@ static const struct param params[] = {
     INT_P("max_while_loops", max_while_loops, 100, 1, INT32_MAX,
           "most iterations of one while loop"),
     INT_P("max_recursive_level", max_recursive_level, 256, 1, 100000, "most nested route(X) calls"),
-    INT_P("maxbuffer", maxbuffer, 262144, 1024, INT32_MAX, "UDP receive buffer cap"),
+    INT_P("maxbuffer", maxbuffer, 16777216, 1024, INT32_MAX,
+          "UDP receive buffer size asked of the kernel (SO_RCVBUFFORCE as root)"),
     INT_P("async_workers", async_workers, 0, 0, 1024, "asynchronous task workers"),
     BOOL_P("dns", dns, "no", "reverse-resolve the source for Via received="),
     BOOL_P("rev_dns", rev_dns, "no", "reverse DNS checks on Via"),
@@ -232,6 +234,7 @@ void kr_cfg_core_defaults(struct kr_cfg_core *c)
     c->port = 5060;
     c->debug = 0;
     c->log_facility = "LOG_DAEMON";
+    c->log_stderror = true;
     c->fork = true;
     c->auto_aliases = true;
     c->tcp_connection_lifetime = 120;
@@ -245,7 +248,7 @@ void kr_cfg_core_defaults(struct kr_cfg_core *c)
     c->user_agent_header = KR_UA_HEADER;
     c->max_while_loops = 100;
     c->max_recursive_level = 256;
-    c->maxbuffer = 262144;
+    c->maxbuffer = 16 * 1024 * 1024;
     c->use_dns_cache = true;
 }
 

@@ -147,6 +147,12 @@ static int resolve_host(struct kr_str host, uint16_t port, size_t off, struct kr
 
 int kr_net_listen_parse(struct kr_str spec, struct kr_listen *out, struct kr_err *err)
 {
+    return kr_net_listen_parse_port(spec, LISTEN_DEF_PORT, out, err);
+}
+
+int kr_net_listen_parse_port(struct kr_str spec, uint16_t def_port, struct kr_listen *out,
+                             struct kr_err *err)
+{
     size_t base = 0;
     while (base < spec.len && is_space(spec.ptr[base])) {
         base++;
@@ -168,8 +174,8 @@ int kr_net_listen_parse(struct kr_str spec, struct kr_listen *out, struct kr_err
     }
     struct kr_str host;
     uint16_t port;
-    rc = split_hostport(kr_str_sub(main_part, used, main_part.len), base + used, LISTEN_DEF_PORT,
-                        &host, &port, err);
+    rc = split_hostport(kr_str_sub(main_part, used, main_part.len), base + used, def_port, &host,
+                        &port, err);
     if (rc != 0) {
         return rc;
     }

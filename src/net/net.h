@@ -93,6 +93,9 @@ enum { KR_LISTEN_PARSE_MAX = 2 };
  * out[1] TCP) with id 0: the caller numbers its table. Returns the number of entries (1 or
  * 2), or KR_EPARSE / KR_ENOTFOUND with err set (offset into spec). */
 int kr_net_listen_parse(struct kr_str spec, struct kr_listen *out, struct kr_err *err);
+/* The same with another default port (the config's port=). */
+int kr_net_listen_parse_port(struct kr_str spec, uint16_t def_port, struct kr_listen *out,
+                             struct kr_err *err);
 /* Fills name, ip, port, adv_host, adv_port and is_wildcard of l from proto and addr;
  * adv is the advertised host (NULL or empty: the bound address) and adv_port (0: the
  * bound port). For listen tables built without kr_net_listen_parse. */

@@ -622,6 +622,18 @@ static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned 
 
 /* ---- reading ---- */
 
+/* RFC 5626 §3.5.1: a double-CRLF "ping" among the skipped leading bytes gets a CRLF
+ * "pong". Owner thread. */
+static void pong_if_ping(struct kr_conn *c, const char *p, size_t skip)
+{
+    for (size_t i = 0; i + 4 <= skip; i++) {
+        if (memcmp(p + i, "\r\n\r\n", 4) == 0) {
+            conn_write(c, "\r\n", 2, 0);
+            return;
+        }
+    }
+}
+
 /* Cuts messages from data and hands them to the receive callback. Sets *used to the bytes
  * consumed. Returns 0, or the framer's error (the connection must close). */
 static int conn_frame(struct kr_conn *c, const char *data, size_t len, size_t *used)
@@ -651,6 +663,9 @@ static int conn_frame(struct kr_conn *c, const char *data, size_t len, size_t *u
                 rc = KR_ELIMIT;
                 err.reason = "message over the max size";
             }
+        }
+        if (skip <= avail) {
+            pong_if_ping(c, data + off, skip);
         }
         if (rc == KR_EAGAIN) {
             if (skip <= avail) {

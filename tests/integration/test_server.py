@@ -163,3 +163,45 @@ def test_malformed_request_gets_400_with_reason(korero):
     assert r.code == 400
     assert "Content-Length" in r.reason
     assert r.hdr("Call-ID") == "bad1"
+
+
+def test_crlf_keepalives(korero):
+    k = start(korero)
+    before = json.loads(k.korctl("stats.fetch", "core").stdout)
+    c = sipclient.UDP()
+    c.send(b"\r\n\r\n", ("127.0.0.1", k.p1))
+    t = socket.create_connection(("127.0.0.1", k.p1))
+    t.sendall(b"\r\n\r\n")  # RFC 5626 ping: a CRLF pong comes back
+    t.settimeout(3)
+    assert t.recv(16) == b"\r\n"
+    assert options("udp", "127.0.0.1", k.p1).code == 200
+    after = json.loads(k.korctl("stats.fetch", "core").stdout)
+    assert after["core.bad_msg_hdr"] == before["core.bad_msg_hdr"]
+    t.close()
+
+
+def test_port_and_advertised_address(korero, tmp_path):
+    p = free_port()
+    sink = sipclient.UDP()
+    cfg = f"""
+port={p}
+advertised_address="198.51.100.9"
+advertised_port=5080
+listen=udp:127.0.0.1
+loadmodule "sl.so"
+request_route {{
+    if (method == "OPTIONS") {{
+        sl_send_reply("200", "OK");
+        exit;
+    }}
+    $du = "sip:127.0.0.1:{sink.port}";
+    forward();
+}}
+"""
+    k = korero(cfg, probe=("udp", "127.0.0.1", p))
+    c = sipclient.UDP()
+    c.send(sipclient.request("MESSAGE", "sip:x@example.org", "127.0.0.1", c.port),
+           ("127.0.0.1", p))
+    sink.sock.settimeout(3)
+    data, _ = sink.sock.recvfrom(65535)
+    assert sipclient.Reply(data).hdr("Via").startswith("SIP/2.0/UDP 198.51.100.9:5080;branch=")

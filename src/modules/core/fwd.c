@@ -490,7 +490,8 @@ static int send_request(struct kr_ctx *ctx, struct kr_str host, uint16_t port,
         }
     }
     if (rc < 0) {
-        kr_stat_inc(KR_STAT_SEND_ERRORS);
+        /* Failed sends are counted by the transport (core.send_errors); the receive
+         * path counts the request as dropped. */
         return rc;
     }
     kr_stat_inc(KR_STAT_FWD_REQUESTS);
@@ -667,7 +668,6 @@ int kr_fwd_reply(struct kr_ctx *ctx)
         char a[KR_ADDR_STRLEN];
         KR_INFO("relaying reply to %s:%s failed: %s", kr_proto_name(dst.proto),
                 kr_addr_str(&dst.to, a, sizeof(a)), kr_strerror(rc));
-        kr_stat_inc(KR_STAT_SEND_ERRORS);
         return rc;
     }
     kr_stat_inc(KR_STAT_FWD_REPLIES);

@@ -139,7 +139,10 @@ static int reply_dst(const struct kr_ctx *ctx, const struct kr_sip_via *top, boo
     if (!rcv) {
         return KR_EINVAL;
     }
-    *dst = (struct kr_send_dst){ .proto = rcv->proto, .to = rcv->src, .from = rcv->sock };
+    /* Answer from the address the request arrived at (it matters on wildcard sockets). */
+    *dst = (struct kr_send_dst){
+        .proto = rcv->proto, .to = rcv->src, .from = rcv->sock, .src_ip = &rcv->dst
+    };
     if (kr_proto_is_stream(rcv->proto)) {
         dst->conn_id = rcv->conn_id;
         if (ctx->reply_flags & KR_REPLY_NO_CONNECT) {
@@ -237,7 +240,6 @@ int kr_sl_reply_body(struct kr_ctx *ctx, unsigned code, struct kr_str reason,
         char a[KR_ADDR_STRLEN];
         KR_INFO("sending %u reply to %s:%s failed: %s", code, kr_proto_name(dst.proto),
                 kr_addr_str(&dst.to, a, sizeof(a)), kr_strerror(rc));
-        kr_stat_inc(KR_STAT_SEND_ERRORS);
         return rc;
     }
     kr_stat_inc(KR_STAT_SENT_REPLIES);
