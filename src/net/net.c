@@ -134,12 +134,46 @@ static void udp_rcvbuf(int fd, const struct kr_listen *l, size_t want, bool log)
     }
 }
 
+/* SO_REUSEPORT would let a second server (another korero started by mistake) bind the
+ * same address and silently take half the traffic. A bind without it fails while anyone
+ * holds the address, so probe once before the workers' sockets are made. */
+static int probe_free(const struct kr_listen *l, struct kr_err *err)
+{
+    bool udp = l->proto == KR_PROTO_UDP;
+    int fd = socket(l->addr.u.sa.sa_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+    if (fd < 0 || kr_addr_port(&l->addr) == 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return 0;
+    }
+    if (!udp) {
+        /* TIME_WAIT leftovers must not count; a listening socket still conflicts. For UDP
+         * SO_REUSEADDR would allow sharing, so the probe goes without it. */
+        set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    }
+    if (l->addr.u.sa.sa_family == AF_INET6) {
+        set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+    }
+    int rc = bind(fd, &l->addr.u.sa, l->addr.len);
+    int e = errno;
+    close(fd);
+    if (rc != 0 && e == EADDRINUSE) {
+        KR_ERR("%s: address already in use (is another server running?)", l->name);
+        return kr_err_set(err, KR_EIO, 0, "listen address already in use");
+    }
+    return 0;
+}
+
 /* Opens one worker's socket for l. The first socket of an entry with port 0 picks the
  * ephemeral port and writes it back into l, so the others bind the same one. */
 static int open_sock(struct kr_net *net, struct kr_listen *l, bool first, struct kr_err *err)
 {
     int family = l->addr.u.sa.sa_family;
     bool udp = l->proto == KR_PROTO_UDP;
+    if (first && probe_free(l, err) != 0) {
+        return KR_EIO;
+    }
     int fd = socket(family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         KR_ERR("%s: socket: %s", l->name, strerror(errno));

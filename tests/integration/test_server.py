@@ -205,3 +205,17 @@ request_route {{
     sink.sock.settimeout(3)
     data, _ = sink.sock.recvfrom(65535)
     assert sipclient.Reply(data).hdr("Via").startswith("SIP/2.0/UDP 198.51.100.9:5080;branch=")
+
+
+def test_second_instance_refused(korero, tmp_path):
+    """SO_REUSEPORT must not let a second server share our addresses."""
+    k = start(korero)
+    cfg = tmp_path / "second.cfg"
+    cfg.write_text(f'listen=udp:127.0.0.1:{k.p1}\nloadmodule "sl.so"\n'
+                   'request_route {\n  sl_send_reply("200", "second");\n}\n')
+    import subprocess
+    from conftest import KORERO
+    r = subprocess.run([KORERO, "-f", str(cfg)], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert "already in use" in r.stderr
+    assert options("udp", "127.0.0.1", k.p1).reason.startswith("on 127.0.0.1")
