@@ -105,11 +105,10 @@ static struct kr_pv_nameaddr *nameaddr(struct kr_ctx *ctx, enum kr_sip_hdr_type 
     }
     p = t == KR_SIP_HDR_FROM ? &c->from : &c->to;
     if (!p->done) {
-        const struct kr_sip_hdr *h = kr_sip_msg_hdr(ctx->msg, t, 0);
-        struct kr_err err = { 0 };
-        struct kr_str rest;
+        /* The message keeps From/To parsed (the core's checks parsed them already). */
         p->done = true;
-        p->rc = h ? kr_sip_parse_nameaddr(h->value, &p->na, &rest, &err) : KR_ENOTFOUND;
+        p->rc = t == KR_SIP_HDR_FROM ? kr_sip_msg_from(ctx->msg, &p->na, NULL)
+                                     : kr_sip_msg_to(ctx->msg, &p->na, NULL);
     }
     return p->rc == 0 ? p : NULL;
 }
@@ -177,10 +176,8 @@ static const struct kr_sip_cseq *cseq(struct kr_ctx *ctx)
         return NULL;
     }
     if (!c->cseq_done) {
-        const struct kr_sip_hdr *h = kr_sip_msg_hdr(ctx->msg, KR_SIP_HDR_CSEQ, 0);
-        struct kr_err err = { 0 };
         c->cseq_done = true;
-        c->cseq_rc = h ? kr_sip_parse_cseq(h->value, &c->cseq, &err) : KR_ENOTFOUND;
+        c->cseq_rc = kr_sip_msg_cseq(ctx->msg, &c->cseq);
     }
     return c->cseq_rc == 0 ? &c->cseq : NULL;
 }

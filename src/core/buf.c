@@ -76,23 +76,13 @@ char *kr_buf_reserve(struct kr_buf *b, size_t n)
     return b->ptr + b->len;
 }
 
-void kr_buf_append(struct kr_buf *b, const void *p, size_t n)
+void kr_buf_append_slow(struct kr_buf *b, const void *p, size_t n)
 {
     char *d = kr_buf_reserve(b, n);
     if (d && n) {
         memcpy(d, p, n);
         b->len += n;
     }
-}
-
-void kr_buf_append_c(struct kr_buf *b, const char *s)
-{
-    kr_buf_append(b, s, strlen(s));
-}
-
-void kr_buf_append_char(struct kr_buf *b, char c)
-{
-    kr_buf_append(b, &c, 1);
 }
 
 void kr_buf_append_u64(struct kr_buf *b, unsigned long long v)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/arena.h"
 #include "core/str.h"
@@ -28,13 +29,34 @@ void kr_buf_init_heap(struct kr_buf *b, size_t hint, size_t cap);
 void kr_buf_init_fixed(struct kr_buf *b, char *mem, size_t size);
 void kr_buf_fini(struct kr_buf *b);
 
-void kr_buf_append(struct kr_buf *b, const void *p, size_t n);
+/* Slow path of the appends below: grows the buffer (or sets the sticky error). */
+void kr_buf_append_slow(struct kr_buf *b, const void *p, size_t n);
+
+/* Appends run for every header of every message built: the common case (room left, no
+ * error) is inline. */
+static inline void kr_buf_append(struct kr_buf *b, const void *p, size_t n)
+{
+    if (b->err == 0 && b->size - b->len > n) {
+        if (n) {
+            memcpy(b->ptr + b->len, p, n);
+        }
+        b->len += n;
+        return;
+    }
+    kr_buf_append_slow(b, p, n);
+}
 static inline void kr_buf_append_str(struct kr_buf *b, struct kr_str s)
 {
     kr_buf_append(b, s.ptr, s.len);
 }
-void kr_buf_append_c(struct kr_buf *b, const char *s);
-void kr_buf_append_char(struct kr_buf *b, char c);
+static inline void kr_buf_append_c(struct kr_buf *b, const char *s)
+{
+    kr_buf_append(b, s, strlen(s));
+}
+static inline void kr_buf_append_char(struct kr_buf *b, char c)
+{
+    kr_buf_append(b, &c, 1);
+}
 void kr_buf_append_u64(struct kr_buf *b, unsigned long long v);
 void kr_buf_append_i64(struct kr_buf *b, long long v);
 void kr_buf_printf(struct kr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

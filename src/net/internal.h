@@ -31,6 +31,22 @@ struct kr_net_sock {
 /* Datagrams read per recvmmsg call, batches per wake-up, control bytes per datagram. */
 enum { KR_NET_UDP_BATCH = 32, KR_NET_UDP_ROUNDS = 4, KR_NET_UDP_CTRL = 128 };
 
+/* Datagrams sent while a receive batch is handled are queued and sent with sendmmsg when
+ * the batch is done: one system call for the batch's replies instead of one each. */
+enum { KR_NET_UDP_OUT_BYTES = 128 * 1024 };
+
+struct kr_udp_out {
+    int fd;
+    struct sockaddr_storage to;
+    socklen_t tolen;
+    size_t off, len; /* in kr_net_worker.out_buf */
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+        struct cmsghdr align;
+    } ctrl;
+    size_t ctrllen;
+};
+
 /* Extra room in a stream read buffer beyond the max message size. */
 enum { KR_NET_RBUF_HEADROOM = 4096, KR_NET_RBUF_MIN = 4096 };
 
@@ -44,6 +60,13 @@ struct kr_net_worker {
     struct sockaddr_storage *names;
     char *ctrl;
     char *bufs;
+    /* UDP send batch (see kr_udp_out); active while `batching` */
+    bool batching;
+    struct kr_udp_out *out;
+    struct mmsghdr *out_msgs;
+    struct iovec *out_iov;
+    char *out_buf;
+    size_t out_n, out_used;
     /* stream reads land here first; only leftovers are copied to the connection */
     char *scratch;
     size_t scratch_size;

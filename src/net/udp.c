@@ -22,7 +22,12 @@ int kr_net_udp_batch_init(struct kr_net_worker *nw, size_t max_msg)
     nw->names = calloc(KR_NET_UDP_BATCH, sizeof(*nw->names));
     nw->ctrl = calloc(KR_NET_UDP_BATCH, KR_NET_UDP_CTRL);
     nw->bufs = malloc(KR_NET_UDP_BATCH * max_msg);
-    if (!nw->msgs || !nw->iov || !nw->names || !nw->ctrl || !nw->bufs) {
+    nw->out = calloc(KR_NET_UDP_BATCH, sizeof(*nw->out));
+    nw->out_msgs = calloc(KR_NET_UDP_BATCH, sizeof(*nw->out_msgs));
+    nw->out_iov = calloc(KR_NET_UDP_BATCH, sizeof(*nw->out_iov));
+    nw->out_buf = malloc(KR_NET_UDP_OUT_BYTES);
+    if (!nw->msgs || !nw->iov || !nw->names || !nw->ctrl || !nw->bufs || !nw->out ||
+        !nw->out_msgs || !nw->out_iov || !nw->out_buf) {
         kr_net_udp_batch_fini(nw);
         return KR_ENOMEM;
     }
@@ -45,6 +50,14 @@ void kr_net_udp_batch_fini(struct kr_net_worker *nw)
     free(nw->names);
     free(nw->ctrl);
     free(nw->bufs);
+    free(nw->out);
+    free(nw->out_msgs);
+    free(nw->out_iov);
+    free(nw->out_buf);
+    nw->out = NULL;
+    nw->out_msgs = NULL;
+    nw->out_iov = NULL;
+    nw->out_buf = NULL;
     nw->msgs = NULL;
     nw->iov = NULL;
     nw->names = NULL;
@@ -75,6 +88,48 @@ static void read_cmsgs(struct kr_net_sock *s, struct msghdr *m, struct kr_rcv *r
     }
 }
 
+/* Sends what the batch queued: one sendmmsg per run of datagrams on the same socket, so
+ * each socket's datagrams keep their order. */
+static void flush_out(struct kr_net_worker *nw)
+{
+    size_t i = 0;
+    while (i < nw->out_n) {
+        size_t j = i;
+        while (j < nw->out_n && nw->out[j].fd == nw->out[i].fd) {
+            struct kr_udp_out *o = &nw->out[j];
+            nw->out_iov[j] = (struct iovec){ .iov_base = nw->out_buf + o->off, .iov_len = o->len };
+            nw->out_msgs[j].msg_hdr = (struct msghdr){
+                .msg_name = &o->to,
+                .msg_namelen = o->tolen,
+                .msg_iov = &nw->out_iov[j],
+                .msg_iovlen = 1,
+                .msg_control = o->ctrllen ? o->ctrl.buf : NULL,
+                .msg_controllen = o->ctrllen,
+            };
+            j++;
+        }
+        size_t k = i;
+        while (k < j) {
+            int n = sendmmsg(nw->out[i].fd, nw->out_msgs + k, (unsigned)(j - k),
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                /* The first one failed: count it, go on with the rest. */
+                kr_stat_inc(KR_STAT_SEND_ERRORS);
+                KR_DBG("sendmmsg: %s", strerror(errno));
+                k++;
+                continue;
+            }
+            k += (size_t)n;
+        }
+        i = j;
+    }
+    nw->out_n = 0;
+    nw->out_used = 0;
+}
+
 /* Reads and handles one batch. Returns the number of datagrams read (0: none left). */
 static int read_batch(struct kr_net_sock *s)
 {
@@ -99,6 +154,7 @@ static int read_batch(struct kr_net_sock *s)
     memset(&rcv, 0, sizeof(rcv));
     rcv.proto = KR_PROTO_UDP;
     rcv.sock = s->l;
+    nw->batching = true;
     for (int i = 0; i < n; i++) {
         struct msghdr *m = &nw->msgs[i].msg_hdr;
         size_t nl = m->msg_namelen <= sizeof(rcv.src.u) ? m->msg_namelen : sizeof(rcv.src.u);
@@ -117,6 +173,8 @@ static int read_batch(struct kr_net_sock *s)
         recv_fn(w, &rcv, nw->iov[i].iov_base, nw->msgs[i].msg_len);
         kr_arena_reset(&w->arena);
     }
+    nw->batching = false;
+    flush_out(nw);
     return n;
 }
 
@@ -173,6 +231,28 @@ int kr_net_udp_send(struct kr_net *net, struct kr_worker *w, const struct kr_lis
             c->cmsg_type = IPV6_PKTINFO;
             c->cmsg_len = CMSG_LEN(sizeof(pi));
             memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+        }
+    }
+    /* Only the batch's own thread may queue (a caller without a worker borrows worker 0's
+     * socket and must send at once). */
+    if (nw->batching && w == nw->w) {
+        if (nw->out_n == KR_NET_UDP_BATCH || KR_NET_UDP_OUT_BYTES - nw->out_used < len) {
+            flush_out(nw);
+        }
+        if (KR_NET_UDP_OUT_BYTES - nw->out_used >= len) {
+            struct kr_udp_out *o = &nw->out[nw->out_n++];
+            o->fd = fd;
+            memcpy(&o->to, &dst->to.u, mh.msg_namelen);
+            o->tolen = mh.msg_namelen;
+            o->off = nw->out_used;
+            o->len = len;
+            o->ctrllen = mh.msg_controllen;
+            if (o->ctrllen) {
+                memcpy(o->ctrl.buf, cbuf.buf, o->ctrllen);
+            }
+            memcpy(nw->out_buf + nw->out_used, data, len);
+            nw->out_used += len;
+            return 0;
         }
     }
     ssize_t n;

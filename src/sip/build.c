@@ -324,19 +324,32 @@ static void append_hdr(struct kr_buf *out, const char *name, struct kr_str value
     kr_buf_append(out, "\r\n", 2);
 }
 
-/* The first Via with via_add after its first via-parm (a Via header may hold several). */
-static void append_top_via(struct kr_buf *out, struct kr_str value, struct kr_str add)
+/* The first Via with via_insert at its place and via_add after its first via-parm (a Via
+ * header may hold several). The parse comes from the message's cache. */
+static void append_top_via(struct kr_buf *out, const struct kr_sip_msg *req, struct kr_str value,
+                           const struct kr_sip_reply_opts *o)
 {
     struct kr_sip_via via;
-    struct kr_err verr = { 0 };
     size_t cut = value.len;
+    size_t ins = value.len + 1; /* none */
 
-    if (add.len && kr_sip_parse_via(value, &via, NULL, &verr) == 0) {
+    if ((o->via_add.len || o->via_insert_at) && kr_sip_msg_via1(req, &via, NULL) == 0 &&
+        via.whole.ptr >= value.ptr && via.whole.ptr + via.whole.len <= value.ptr + value.len) {
         cut = (size_t)(via.whole.ptr + via.whole.len - value.ptr);
+        if (o->via_insert_at && o->via_insert_at >= value.ptr &&
+            o->via_insert_at <= value.ptr + cut) {
+            ins = (size_t)(o->via_insert_at - value.ptr);
+        }
     }
     kr_buf_append_c(out, "Via: ");
-    kr_buf_append(out, value.ptr, cut);
-    kr_buf_append_str(out, add);
+    if (ins <= cut) {
+        kr_buf_append(out, value.ptr, ins);
+        kr_buf_append_str(out, o->via_insert);
+        kr_buf_append(out, value.ptr + ins, cut - ins);
+    } else {
+        kr_buf_append(out, value.ptr, cut);
+    }
+    kr_buf_append_str(out, o->via_add);
     kr_buf_append(out, value.ptr + cut, value.len - cut);
     kr_buf_append(out, "\r\n", 2);
 }
@@ -360,7 +373,7 @@ int kr_sip_build_reply(const struct kr_sip_msg *req, const struct kr_sip_reply_o
             continue;
         }
         if (top) {
-            append_top_via(out, h->value, o->via_add);
+            append_top_via(out, req, h->value, o);
             top = false;
         } else {
             append_hdr(out, "Via: ", h->value);
@@ -375,9 +388,8 @@ int kr_sip_build_reply(const struct kr_sip_msg *req, const struct kr_sip_reply_o
         kr_buf_append_c(out, "To: ");
         kr_buf_append_str(out, h->value);
         struct kr_sip_nameaddr na;
-        struct kr_err nerr = { 0 };
-        if (o->code > 100 && o->to_tag.len &&
-            kr_sip_parse_nameaddr(h->value, &na, NULL, &nerr) == 0 && na.tag.len == 0) {
+        if (o->code > 100 && o->to_tag.len && kr_sip_msg_to(req, &na, NULL) == 0 &&
+            na.tag.len == 0) {
             kr_buf_append(out, ";tag=", 5);
             kr_buf_append_str(out, o->to_tag);
         }

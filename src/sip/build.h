@@ -50,6 +50,9 @@ struct kr_sip_reply_opts {
     struct kr_str reason;
     struct kr_str to_tag;        /* added to To when the request's To has none (code > 100) */
     struct kr_str via_add;       /* appended to the top Via, e.g. ";received=1.2.3.4;rport=5" */
+    const char *via_insert_at;   /* inside the top Via's value: where via_insert goes (after an
+                                  * empty "rport", RFC 3581 §4); NULL: nothing inserted */
+    struct kr_str via_insert;    /* e.g. "=5060" */
     struct kr_str extra_headers; /* complete header lines, each ending in CRLF */
     struct kr_str server;        /* Server header value; empty: none */
     struct kr_str content_type;  /* when body is not empty */

@@ -89,7 +89,10 @@ static unsigned check_vias(const struct kr_sip_msg *msg, bool want_parse, bool w
         do {
             struct kr_sip_via via;
             struct kr_err verr = { 0 };
-            if (kr_sip_parse_via(rest, &via, &rest, &verr) < 0) {
+            /* The top one through the message's cache: later stages need it too. */
+            int vrc = top ? kr_sip_msg_via1(msg, &via, &rest)
+                          : kr_sip_parse_via(rest, &via, &rest, &verr);
+            if (vrc < 0) {
                 if (want_parse) {
                     return bad(err, "Bad Request - Bad Via header");
                 }
@@ -112,14 +115,13 @@ static unsigned check_vias(const struct kr_sip_msg *msg, bool want_parse, bool w
 static unsigned check_cseq(const struct kr_sip_msg *msg, bool value, bool method,
                            struct kr_err *err)
 {
-    const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, KR_SIP_HDR_CSEQ, 0);
     struct kr_sip_cseq cs;
-    struct kr_err cerr = { 0 };
+    int rc = kr_sip_msg_cseq(msg, &cs);
 
-    if (h == NULL) {
+    if (rc == KR_ENOTFOUND) {
         return 0;
     }
-    if (kr_sip_parse_cseq(h->value, &cs, &cerr) < 0) {
+    if (rc < 0) {
         return value || method ? bad(err, "Bad Request - Bad CSeq header") : 0;
     }
     if (method && !kr_str_eq(cs.method, msg->method)) {
@@ -205,14 +207,14 @@ static unsigned check_from_to(const struct kr_sip_msg *msg, unsigned mask, struc
         { KR_SIP_HDR_TO, "Bad Request - Bad To header", "Bad Request - Bad To URI" },
     };
     for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
-        const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, hdrs[i].t, 0);
         struct kr_sip_nameaddr na;
         struct kr_str rest;
-        struct kr_err nerr = { 0 };
-        if (h == NULL) {
+        int rc = hdrs[i].t == KR_SIP_HDR_FROM ? kr_sip_msg_from(msg, &na, &rest)
+                                               : kr_sip_msg_to(msg, &na, &rest);
+        if (rc == KR_ENOTFOUND) {
             continue;
         }
-        if (kr_sip_parse_nameaddr(h->value, &na, &rest, &nerr) < 0 || rest.len || na.star) {
+        if (rc < 0 || rest.len || na.star) {
             if (mask & KR_SIP_CHECK_NAMEADDR) {
                 return bad(err, hdrs[i].syntax);
             }

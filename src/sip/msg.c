@@ -445,6 +445,120 @@ static inline bool is_wsp(char c)
     return c == ' ' || c == '\t';
 }
 
+struct kr_sip_parsed {
+    bool via1_done, from_done, to_done, cseq_done;
+    int via1_rc, from_rc, to_rc, cseq_rc;
+    struct kr_sip_via via1;
+    struct kr_str via1_rest;
+    struct kr_sip_nameaddr from, to;
+    struct kr_str from_rest, to_rest;
+    struct kr_sip_cseq cseq;
+};
+
+int kr_sip_msg_via1(const struct kr_sip_msg *msg, struct kr_sip_via *via, struct kr_str *rest)
+{
+    struct kr_sip_parsed *c = msg->parsed;
+    struct kr_sip_via v = { 0 };
+    struct kr_str r = KR_STR_NULL;
+    struct kr_err e = { 0 };
+    int rc;
+
+    if (c && c->via1_done) {
+        *via = c->via1;
+        r = c->via1_rest;
+        rc = c->via1_rc;
+    } else {
+        const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, KR_SIP_HDR_VIA, 0);
+        rc = h ? kr_sip_parse_via(h->value, &v, &r, &e) : KR_ENOTFOUND;
+        if (rc == 0) {
+            *via = v;
+        }
+        if (c) {
+            c->via1_done = true;
+            c->via1_rc = rc;
+            c->via1 = v;
+            c->via1_rest = r;
+        }
+    }
+    if (rest) {
+        *rest = r;
+    }
+    return rc;
+}
+
+static int nameaddr_once(const struct kr_sip_msg *msg, enum kr_sip_hdr_type t, bool *done, int *crc,
+                         struct kr_sip_nameaddr *cna, struct kr_str *crest,
+                         struct kr_sip_nameaddr *na, struct kr_str *rest)
+{
+    struct kr_str r = KR_STR_NULL;
+    struct kr_sip_nameaddr v = { 0 };
+    struct kr_err e = { 0 };
+    int rc;
+
+    if (done && *done) {
+        rc = *crc;
+        v = *cna;
+        r = *crest;
+    } else {
+        const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, t, 0);
+        rc = h ? kr_sip_parse_nameaddr(h->value, &v, &r, &e) : KR_ENOTFOUND;
+        if (done) {
+            *done = true;
+            *crc = rc;
+            *cna = v;
+            *crest = r;
+        }
+    }
+    if (rc == 0) {
+        *na = v;
+    }
+    if (rest) {
+        *rest = r;
+    }
+    return rc;
+}
+
+int kr_sip_msg_from(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *na, struct kr_str *rest)
+{
+    struct kr_sip_parsed *c = msg->parsed;
+    return c ? nameaddr_once(msg, KR_SIP_HDR_FROM, &c->from_done, &c->from_rc, &c->from,
+                             &c->from_rest, na, rest)
+             : nameaddr_once(msg, KR_SIP_HDR_FROM, NULL, NULL, NULL, NULL, na, rest);
+}
+
+int kr_sip_msg_to(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *na, struct kr_str *rest)
+{
+    struct kr_sip_parsed *c = msg->parsed;
+    return c ? nameaddr_once(msg, KR_SIP_HDR_TO, &c->to_done, &c->to_rc, &c->to, &c->to_rest, na,
+                             rest)
+             : nameaddr_once(msg, KR_SIP_HDR_TO, NULL, NULL, NULL, NULL, na, rest);
+}
+
+int kr_sip_msg_cseq(const struct kr_sip_msg *msg, struct kr_sip_cseq *cs)
+{
+    struct kr_sip_parsed *c = msg->parsed;
+    struct kr_sip_cseq v = { 0 };
+    struct kr_err e = { 0 };
+    int rc;
+
+    if (c && c->cseq_done) {
+        rc = c->cseq_rc;
+        v = c->cseq;
+    } else {
+        const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, KR_SIP_HDR_CSEQ, 0);
+        rc = h ? kr_sip_parse_cseq(h->value, &v, &e) : KR_ENOTFOUND;
+        if (c) {
+            c->cseq_done = true;
+            c->cseq_rc = rc;
+            c->cseq = v;
+        }
+    }
+    if (rc == 0) {
+        *cs = v;
+    }
+    return rc;
+}
+
 int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr_sip_msg *msg,
                      struct kr_err *err)
 {
@@ -459,6 +573,10 @@ int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr
 
     memset(msg, 0, sizeof(*msg));
     memset(msg->first, 0xff, sizeof(msg->first)); /* -1: none */
+    msg->parsed = kr_arena_zalloc(a, sizeof(*msg->parsed));
+    if (msg->parsed == NULL) {
+        return kr_err_set(err, KR_ENOMEM, 0, "out of memory");
+    }
     if (len == 0) {
         return kr_err_set(err, KR_EPARSE, 0, "empty message");
     }
@@ -624,6 +742,14 @@ int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr
 int kr_sip_frame(const char *data, size_t len, size_t max_len, bool require_cl, size_t *skip,
                  size_t *msg_len, struct kr_err *err)
 {
+    struct kr_sip_frame_state st = { 0 };
+    return kr_sip_frame_resume(data, len, max_len, require_cl, &st, skip, msg_len, err);
+}
+
+int kr_sip_frame_resume(const char *data, size_t len, size_t max_len, bool require_cl,
+                        struct kr_sip_frame_state *st, size_t *skip, size_t *msg_len,
+                        struct kr_err *err)
+{
     size_t s = 0;
 
     while (s < len && (data[s] == '\r' || data[s] == '\n')) {
@@ -636,8 +762,17 @@ int kr_sip_frame(const char *data, size_t len, size_t max_len, bool require_cl, 
     }
     const char *p = data + s;
     const char *end = data + len;
+    if (st->total) {
+        if ((size_t)(end - p) < st->total) {
+            return KR_EAGAIN;
+        }
+        *msg_len = st->total;
+        return 0;
+    }
     const char *hend = NULL; /* first byte after the empty line */
-    const char *q = p;
+    /* resume a little before where the last search stopped: "\n\r\n" may straddle it */
+    const char *q =
+        p + (st->scanned > 3 && st->scanned - 3 < (size_t)(end - p) ? st->scanned - 3 : 0);
     while (q < end) {
         const char *lf = memchr(q, '\n', (size_t)(end - q));
         if (lf == NULL || lf + 1 == end) {
@@ -659,6 +794,7 @@ int kr_sip_frame(const char *data, size_t len, size_t max_len, bool require_cl, 
         q = lf + 1;
     }
     if (hend == NULL) {
+        st->scanned = (size_t)(end - p);
         if ((size_t)(end - p) > max_len) {
             return kr_err_set(err, KR_EPARSE, max_len, "header part too large");
         }
@@ -706,6 +842,7 @@ int kr_sip_frame(const char *data, size_t len, size_t max_len, bool require_cl, 
     if (total > max_len) {
         return kr_err_set(err, KR_ELIMIT, (size_t)(hend - data), "message too large");
     }
+    st->total = total;
     if ((size_t)(end - p) < total) {
         return KR_EAGAIN;
     }

@@ -74,6 +74,8 @@ struct kr_sip_hdr {
     struct kr_str raw;   /* the whole field: from name to the CRLF after it, inclusive */
 };
 
+struct kr_sip_parsed;
+
 struct kr_sip_msg {
     struct kr_str buf; /* the whole message as framed (start line .. end of body) */
     bool is_request;
@@ -91,6 +93,10 @@ struct kr_sip_msg {
     int first[KR_SIP_HDR__COUNT]; /* index of the first header of each type, -1 if none */
     struct kr_str headers;        /* from the first header to the empty line, inclusive */
     struct kr_str body;
+    /* Headers that almost every message needs parsed (top Via, From, To, CSeq), parsed on
+     * first use and kept here, in the same arena, so that the core's checks, the script
+     * and the reply builder parse each once. NULL: no cache (hand-made messages). */
+    struct kr_sip_parsed *parsed;
 };
 
 /* Limits that keep a hostile message from costing much. */
@@ -123,6 +129,19 @@ int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr
  * KR_ELIMIT when the message would exceed max_len. */
 int kr_sip_frame(const char *data, size_t len, size_t max_len, bool require_cl, size_t *skip,
                  size_t *msg_len, struct kr_err *err);
+
+/* For a stream buffer that grows between calls: what kr_sip_frame_resume learnt so far
+ * about the message at the buffer's start (after the skipped CRLFs), so that a peer
+ * trickling bytes costs O(n) rather than O(n^2). Zero it for each new message. */
+struct kr_sip_frame_state {
+    size_t scanned; /* bytes searched for the end of the header part, not found */
+    size_t total;   /* the message length once the header part was read, else 0 */
+};
+
+/* kr_sip_frame with a state kept by the caller between calls on the same message. */
+int kr_sip_frame_resume(const char *data, size_t len, size_t max_len, bool require_cl,
+                        struct kr_sip_frame_state *st, size_t *skip, size_t *msg_len,
+                        struct kr_err *err);
 
 enum kr_sip_method kr_sip_method_id(struct kr_str method);
 enum kr_sip_hdr_type kr_sip_hdr_type_of(struct kr_str name);
@@ -192,6 +211,14 @@ int kr_sip_parse_expires(struct kr_str v, uint32_t *out, struct kr_err *err);
 /* Content-Length: 1*DIGIT, up to 2^31-1 (whether that many bytes may come is the
  * framer's max_len question). */
 int kr_sip_parse_clen(struct kr_str v, size_t *out, struct kr_err *err);
+
+/* --- parsed-once accessors (see kr_sip_msg.parsed). Each copies the result out and
+ * returns what the kr_sip_parse_* call returned (KR_ENOTFOUND when the header is
+ * missing); rest (may be NULL) gets what follows the first element. --- */
+int kr_sip_msg_via1(const struct kr_sip_msg *msg, struct kr_sip_via *via, struct kr_str *rest);
+int kr_sip_msg_from(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *na, struct kr_str *rest);
+int kr_sip_msg_to(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *na, struct kr_str *rest);
+int kr_sip_msg_cseq(const struct kr_sip_msg *msg, struct kr_sip_cseq *cs);
 
 /* Authorization / Proxy-Authorization (RFC 3261 §20.7, RFC 2617, RFC 7616). */
 struct kr_sip_auth {

@@ -197,6 +197,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
     }
+    /* fed in three growing pieces with a state, the framer must decide the same */
+    struct kr_sip_frame_state st = { 0 };
+    size_t skip2 = 0;
+    size_t len2 = 0;
+    int rrc = KR_EAGAIN;
+    for (size_t cut = size / 3; rrc == KR_EAGAIN; cut = cut + size / 3 + 1) {
+        size_t n = cut < size ? cut : size;
+        struct kr_err re = { 0 };
+        rrc = kr_sip_frame_resume(p, n, 8192, false, &st, &skip2, &len2, &re);
+        if (n == size) {
+            break;
+        }
+    }
+    if (rrc != frc || (frc == 0 && (skip2 != skip || len2 != len))) {
+        abort();
+    }
     kr_sip_frame(p, size, 8192, true, &skip, &len, &fe);
     kr_arena_fini(&a);
     free(p);

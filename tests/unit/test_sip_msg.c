@@ -535,6 +535,41 @@ static void test_frame(void **state)
             fail_msg("prefix of %zu bytes was not KR_EAGAIN", i);
         }
     }
+    /* the same with a state: every byte looked at about once */
+    struct kr_sip_frame_state st = { 0 };
+    char grow[256];
+    memcpy(grow, "\r\n", 2);
+    memcpy(grow + 2, one, n1);
+    for (size_t i = 0; i <= n1 + 2; i++) {
+        struct kr_str s = tu_heapn(grow, i);
+        struct kr_err e = { 0 };
+        int rc = kr_sip_frame_resume(s.ptr, s.len, 65535, true, &st, &skip, &len, &e);
+        if (i < n1 + 2) {
+            assert_int_equal(rc, KR_EAGAIN);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(skip, 2);
+            assert_int_equal(len, n1);
+        }
+        if (i >= 2 && i < n1 + 2 - 5) {
+            /* until the body: what was searched is remembered */
+            assert_true(st.scanned == i - 2 || st.total == n1);
+        }
+    }
+    assert_int_equal(st.total, n1);
+    /* an "\n\r\n" split across calls is still found */
+    static const char split[] = "BYE sip:a@b SIP/2.0\nl: 1\n\r\nx";
+    memset(&st, 0, sizeof(st));
+    struct kr_err fe = { 0 };
+    struct kr_str s1 = tu_heapn(split, 26); /* ends in "\n\r" */
+    assert_int_equal(kr_sip_frame_resume(s1.ptr, s1.len, 65535, true, &st, &skip, &len, &fe),
+                     KR_EAGAIN);
+    assert_int_equal(st.scanned, 26);
+    assert_int_equal(st.total, 0);
+    struct kr_str s2 = tu_heapn(split, sizeof(split) - 1);
+    assert_int_equal(kr_sip_frame_resume(s2.ptr, s2.len, 65535, true, &st, &skip, &len, &fe), 0);
+    assert_int_equal(len, sizeof(split) - 1);
+
     /* two messages back to back, with keep-alives before and between */
     char two[512];
     size_t n = 0;

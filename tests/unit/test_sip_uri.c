@@ -420,6 +420,25 @@ static void test_compare(void **state)
     assert_true(eq("sip:h;x=1;x=2", "sip:h;x=2;x=1"));
     assert_false(eq("sip:h;x=1", "sip:h;x=1;x=2"));
     assert_true(eq("sip:h;x=1;x=2", "sip:h;x=1;x=2;y=3"));
+    /* past 32 parameters or headers the lists compare whole (no quadratic work) */
+    char a[512] = "sip:h";
+    char b[512] = "sip:h";
+    for (int i = 0; i < 40; i++) {
+        snprintf(a + strlen(a), 16, ";p%d", i);
+    }
+    memcpy(b, a, sizeof(b));
+    assert_true(eq(a, b));
+    b[strlen(b) - 1] = 'X'; /* ;p39 -> ;p3X */
+    assert_false(eq(a, b));
+    b[strlen(b) - 1] = '9';
+    b[4] = 'H'; /* the host still compares as a host */
+    assert_true(eq(a, b));
+    char c[512] = "sip:h?";
+    for (int i = 0; i < 40; i++) {
+        snprintf(c + strlen(c), 16, "h%d=%d&", i, i);
+    }
+    c[strlen(c) - 1] = '\0';
+    assert_true(eq(c, c));
 }
 
 int main(void)

@@ -44,12 +44,12 @@ void kr_fwd_hex64(uint64_t v, char out[16])
 
 struct kr_str kr_fwd_hdr_tag(const struct kr_sip_msg *msg, enum kr_sip_hdr_type t)
 {
-    const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, t, 0);
     struct kr_sip_nameaddr na;
-    struct kr_str rest;
-    struct kr_err err = { 0 };
+    int rc = t == KR_SIP_HDR_FROM ? kr_sip_msg_from(msg, &na, NULL)
+             : t == KR_SIP_HDR_TO ? kr_sip_msg_to(msg, &na, NULL)
+                                  : KR_EINVAL;
 
-    if (!h || kr_sip_parse_nameaddr(h->value, &na, &rest, &err) < 0) {
+    if (rc < 0) {
         return kr_str_make("", 0);
     }
     return na.tag.ptr ? na.tag : kr_str_make("", 0);
@@ -59,13 +59,12 @@ int kr_fwd_top_via(const struct kr_sip_msg *msg, struct kr_sip_via *via,
                    const struct kr_sip_hdr **hdr, struct kr_str *rest)
 {
     const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, KR_SIP_HDR_VIA, 0);
-    struct kr_err err = { 0 };
     struct kr_str r = KR_STR_NULL;
 
     if (!h) {
         return KR_ENOTFOUND;
     }
-    int rc = kr_sip_parse_via(h->value, via, &r, &err);
+    int rc = kr_sip_msg_via1(msg, via, &r);
     if (rc < 0) {
         return rc;
     }
@@ -170,13 +169,11 @@ struct kr_str kr_fwd_branch(struct kr_ctx *ctx, const struct kr_sip_via *top)
         h = kr_fwd_hash(parts, 2);
     } else {
         const struct kr_sip_hdr *cid = kr_sip_msg_hdr(msg, KR_SIP_HDR_CALL_ID, 0);
-        const struct kr_sip_hdr *cseq = kr_sip_msg_hdr(msg, KR_SIP_HDR_CSEQ, 0);
         struct kr_sip_cseq cs = { 0 };
-        struct kr_err err = { 0 };
         char num[24];
         size_t numlen = 0;
 
-        if (cseq && kr_sip_parse_cseq(cseq->value, &cs, &err) == 0) {
+        if (kr_sip_msg_cseq(msg, &cs) == 0) {
             struct kr_buf nb;
             kr_buf_init_fixed(&nb, num, sizeof(num));
             kr_buf_append_u64(&nb, cs.num);

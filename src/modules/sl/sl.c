@@ -56,7 +56,7 @@ struct kr_str kr_sl_to_tag(struct kr_ctx *ctx)
         return kr_str_make("", 0);
     }
     struct kr_str via_id = kr_str_make("", 0);
-    if (kr_fwd_top_via(msg, &top, NULL, NULL) == 0) {
+    if (kr_sip_msg_via1(msg, &top, NULL) == 0) {
         via_id = top.branch.len ? top.branch : top.whole;
     }
     const struct kr_sip_hdr *cid = kr_sip_msg_hdr(msg, KR_SIP_HDR_CALL_ID, 0);
@@ -98,38 +98,6 @@ static struct kr_str server_value(const struct kr_ctx *ctx)
     return v;
 }
 
-/* A shallow copy of req whose top Via carries "=<port>" after its empty rport (RFC 3581
- * §4): the reply builder copies Via headers as they are and can only append to them. */
-static int patch_rport(struct kr_ctx *ctx, const struct kr_sip_msg *req,
-                       const struct kr_sip_hdr *vh, const struct kr_fwd_via_fix *fix,
-                       struct kr_sip_msg *copy)
-{
-    size_t idx = (size_t)(vh - req->hdrs);
-    struct kr_sip_hdr *hdrs = kr_arena_alloc(ctx->arena, req->nhdrs * sizeof(*hdrs));
-    struct kr_buf b;
-
-    if (!hdrs) {
-        return KR_ENOMEM;
-    }
-    memcpy(hdrs, req->hdrs, req->nhdrs * sizeof(*hdrs));
-    size_t cut = (size_t)(fix->rport_at - vh->raw.ptr);
-    kr_buf_init_arena(&b, ctx->arena, vh->raw.len + fix->rport_val.len, KR_SIP_MAX_MSG);
-    kr_buf_append(&b, vh->raw.ptr, cut);
-    kr_buf_append_str(&b, fix->rport_val);
-    kr_buf_append(&b, vh->raw.ptr + cut, vh->raw.len - cut);
-    if (b.err) {
-        return b.err;
-    }
-    struct kr_sip_hdr *h = &hdrs[idx];
-    h->raw = kr_buf_str(&b);
-    h->name = kr_str_make(b.ptr + (vh->name.ptr - vh->raw.ptr), vh->name.len);
-    h->value =
-        kr_str_make(b.ptr + (vh->value.ptr - vh->raw.ptr), vh->value.len + fix->rport_val.len);
-    *copy = *req;
-    copy->hdrs = hdrs;
-    return 0;
-}
-
 /* RFC 3261 §18.2.2 with RFC 3581 §4. */
 static int reply_dst(const struct kr_ctx *ctx, const struct kr_sip_via *top, bool top_ok,
                      struct kr_send_dst *dst)
@@ -164,23 +132,16 @@ static int build(struct kr_ctx *ctx, unsigned code, struct kr_str reason, struct
                  struct kr_send_dst *dst)
 {
     const struct kr_sip_msg *msg = ctx->msg;
-    const struct kr_sip_msg *req = msg;
-    struct kr_sip_msg copy;
     struct kr_sip_via top;
-    const struct kr_sip_hdr *vh = NULL;
     struct kr_fwd_via_fix fix = { .add = kr_str_make("", 0) };
     int rc;
 
     if (!msg || !msg->is_request || msg->method_id == KR_SIP_METHOD_ACK || !ctx->rcv) {
         return KR_EINVAL;
     }
-    bool top_ok = kr_fwd_top_via(msg, &top, &vh, NULL) == 0;
+    bool top_ok = kr_sip_msg_via1(msg, &top, NULL) == 0;
     if (top_ok) {
         rc = kr_fwd_via_fix(ctx, &top, &fix);
-        if (rc == 0 && fix.rport_at) {
-            rc = patch_rport(ctx, msg, vh, &fix, &copy);
-            req = &copy;
-        }
         if (rc < 0) {
             return rc;
         }
@@ -190,12 +151,14 @@ static int build(struct kr_ctx *ctx, unsigned code, struct kr_str reason, struct
         .reason = reason,
         .to_tag = code > 100 ? kr_sl_to_tag(ctx) : kr_str_make("", 0),
         .via_add = fix.add,
+        .via_insert_at = fix.rport_at,
+        .via_insert = fix.rport_val,
         .extra_headers = extra,
         .server = server_value(ctx),
         .content_type = ctype,
         .body = body,
     };
-    rc = kr_sip_build_reply(req, &o, out);
+    rc = kr_sip_build_reply(msg, &o, out);
     if (rc < 0) {
         return rc;
     }
