@@ -643,18 +643,25 @@ static int aa_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_valu
 
 /* --- where it came from --- */
 
-static int ip_text(struct kr_ctx *ctx, const struct kr_sockaddr *sa, struct kr_value *out)
+/* The address as text; IPv6 in brackets when bracket_v6 ($siz). */
+static int ip_text_b(struct kr_ctx *ctx, const struct kr_sockaddr *sa, bool bracket_v6,
+                     struct kr_value *out)
 {
-    char tmp[INET6_ADDRSTRLEN];
-    const char *r = NULL;
+    char tmp[KR_ADDR_STRLEN + 2];
+    size_t o = 0;
 
-    if (sa->u.sa.sa_family == AF_INET) {
-        r = inet_ntop(AF_INET, &sa->u.in.sin_addr, tmp, sizeof(tmp));
-    } else if (sa->u.sa.sa_family == AF_INET6) {
-        r = inet_ntop(AF_INET6, &sa->u.in6.sin6_addr, tmp, sizeof(tmp));
-    }
-    if (r == NULL) {
+    if (sa->u.sa.sa_family != AF_INET && sa->u.sa.sa_family != AF_INET6) {
         return set_null(out);
+    }
+    bool br = bracket_v6 && sa->u.sa.sa_family == AF_INET6;
+    if (br) {
+        tmp[o++] = '[';
+    }
+    kr_addr_ip_str(sa, tmp + o, sizeof(tmp) - o - 1);
+    if (br) {
+        size_t l = strlen(tmp);
+        tmp[l] = ']';
+        tmp[l + 1] = '\0';
     }
     struct kr_str s = kr_arena_strdup(ctx->arena, kr_str_c(tmp));
     if (s.ptr == NULL) {
@@ -676,9 +683,20 @@ static int port_of(const struct kr_sockaddr *sa, struct kr_value *out)
     return 0;
 }
 
+static int ip_text(struct kr_ctx *ctx, const struct kr_sockaddr *sa, struct kr_value *out)
+{
+    return ip_text_b(ctx, sa, false, out);
+}
+
 static int si_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
     return ctx->rcv ? ip_text(ctx, &ctx->rcv->src, out) : set_null(out);
+}
+
+/* $siz: the source address with IPv6 in brackets, ready for a URI. */
+static int siz_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
+{
+    return ctx->rcv ? ip_text_b(ctx, &ctx->rcv->src, true, out) : set_null(out);
 }
 
 static int sp_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
@@ -938,6 +956,7 @@ const struct kr_pv_def kr_pv_core_defs[] = {
     { .name = "adu", .get = adu_get },
     { .name = "aa", .get = aa_get },
     { .name = "si", .get = si_get },
+    { .name = "siz", .get = siz_get },
     { .name = "sp", .get = sp_get },
     { .name = "Ri", .get = Ri_get },
     { .name = "Rp", .get = Rp_get },

@@ -31,7 +31,7 @@ request_route {{
         forward();
         exit;
     }}
-    sl_send_reply("200", "on $Ri:$Rp via $pr from $si");
+    sl_send_reply("200", "on $Ri:$Rp via $pr from $si z=$siz");
 }}
 """
 
@@ -55,10 +55,11 @@ def options(proto, host, port, user=""):
 
 def test_several_listens(korero):
     k = start(korero)
-    assert options("udp", "127.0.0.1", k.p1).reason == f"on 127.0.0.1:{k.p1} via udp from 127.0.0.1"
-    assert options("tcp", "127.0.0.1", k.p1).reason == f"on 127.0.0.1:{k.p1} via tcp from 127.0.0.1"
-    assert options("udp", "127.0.0.1", k.p2).reason == f"on 127.0.0.1:{k.p2} via udp from 127.0.0.1"
-    assert options("tcp", "::1", k.p3).reason == f"on ::1:{k.p3} via tcp from ::1"
+    v4 = "from 127.0.0.1 z=127.0.0.1"
+    assert options("udp", "127.0.0.1", k.p1).reason == f"on 127.0.0.1:{k.p1} via udp {v4}"
+    assert options("tcp", "127.0.0.1", k.p1).reason == f"on 127.0.0.1:{k.p1} via tcp {v4}"
+    assert options("udp", "127.0.0.1", k.p2).reason == f"on 127.0.0.1:{k.p2} via udp {v4}"
+    assert options("tcp", "::1", k.p3).reason == f"on ::1:{k.p3} via tcp from ::1 z=[::1]"
 
 
 def test_advertise_in_via(korero):
