@@ -40,10 +40,10 @@ struct kr_udp_out {
     struct sockaddr_storage to;
     socklen_t tolen;
     size_t off, len; /* in kr_net_worker.out_buf */
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-        struct cmsghdr align;
-    } ctrl;
+    /* CMSG_SPACE(sizeof(struct in6_pktinfo)) is 40. A fixed size and an explicit
+     * alignment: struct cmsghdr ends in a flexible array, so it cannot sit in a union
+     * here, and clang will not take CMSG_SPACE as a constant size. */
+    _Alignas(size_t) char ctrl[64];
     size_t ctrllen;
 };
 

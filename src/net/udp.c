@@ -103,7 +103,7 @@ static void flush_out(struct kr_net_worker *nw)
                 .msg_namelen = o->tolen,
                 .msg_iov = &nw->out_iov[j],
                 .msg_iovlen = 1,
-                .msg_control = o->ctrllen ? o->ctrl.buf : NULL,
+                .msg_control = o->ctrllen ? o->ctrl : NULL,
                 .msg_controllen = o->ctrllen,
             };
             j++;
@@ -235,7 +235,7 @@ int kr_net_udp_send(struct kr_net *net, struct kr_worker *w, const struct kr_lis
     }
     /* Only the batch's own thread may queue (a caller without a worker borrows worker 0's
      * socket and must send at once). */
-    if (nw->batching && w == nw->w) {
+    if (nw->batching && w == nw->w && mh.msg_controllen <= sizeof(nw->out->ctrl)) {
         if (nw->out_n == KR_NET_UDP_BATCH || KR_NET_UDP_OUT_BYTES - nw->out_used < len) {
             flush_out(nw);
         }
@@ -248,7 +248,7 @@ int kr_net_udp_send(struct kr_net *net, struct kr_worker *w, const struct kr_lis
             o->len = len;
             o->ctrllen = mh.msg_controllen;
             if (o->ctrllen) {
-                memcpy(o->ctrl.buf, cbuf.buf, o->ctrllen);
+                memcpy(o->ctrl, cbuf.buf, o->ctrllen);
             }
             memcpy(nw->out_buf + nw->out_used, data, len);
             nw->out_used += len;
