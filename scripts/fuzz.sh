@@ -7,7 +7,7 @@ SECONDS_EACH=$2
 cd "$(dirname "$0")/.."
 status=0
 for h in "$BUILD"/fuzz_*; do
-    [ -x "$h" ] || continue
+    [ -f "$h" ] && [ -x "$h" ] || continue
     name=${h##*/fuzz_}
     work=$(mktemp -d)
     [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$work/"
