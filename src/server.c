@@ -118,7 +118,12 @@ static bool validate(struct kr_ctx *ctx)
     struct kr_err err = { 0 };
     unsigned code = 0;
 
-    if (kr_sip_check_request(ctx->msg, &code, &err) == 0) {
+    /* The default checks less the From/To/Contact URI parse: routing needs only the
+     * R-URI, and sanity_check() still offers the rest. */
+    enum {
+        CORE_CHECKS = (KR_SIP_CHECK_DEFAULT & ~KR_SIP_CHECK_PARSE_URI) | KR_SIP_CHECK_RURI_PARSE
+    };
+    if (kr_sip_check_request_mask(ctx->msg, CORE_CHECKS, NULL, &code, &err) == 0) {
         return true;
     }
     kr_stat_inc(KR_STAT_ERR_REQUESTS);

@@ -422,8 +422,9 @@ int kr_sip_check_request_mask(const struct kr_sip_msg *msg, unsigned mask,
     if (c == 0 && (mask & KR_SIP_CHECK_CONTENT_LENGTH)) {
         c = check_clen(msg, err);
     }
-    if (c == 0 && (mask & (KR_SIP_CHECK_RURI_SCHEME | KR_SIP_CHECK_PARSE_URI))) {
-        c = check_ruri(msg, mask & KR_SIP_CHECK_PARSE_URI, err);
+    if (c == 0 &&
+        (mask & (KR_SIP_CHECK_RURI_SCHEME | KR_SIP_CHECK_PARSE_URI | KR_SIP_CHECK_RURI_PARSE))) {
+        c = check_ruri(msg, mask & (KR_SIP_CHECK_PARSE_URI | KR_SIP_CHECK_RURI_PARSE), err);
     }
     if (c == 0 && (mask & (KR_SIP_CHECK_AUTHORIZATION | KR_SIP_CHECK_DIGEST))) {
         c = check_credentials(msg, mask & KR_SIP_CHECK_AUTHORIZATION, mask & KR_SIP_CHECK_DIGEST,

@@ -31,6 +31,8 @@ enum {
     KR_SIP_CHECK_MAX_FORWARDS = 1u << 17, /* Max-Forwards 0-255 */
     KR_SIP_CHECK_NAMEADDR = 1u << 18,     /* From, To, Contact parse as name-addr */
     KR_SIP_CHECK_VIA = 1u << 19,          /* every Via parses */
+    KR_SIP_CHECK_RURI_PARSE = 1u << 20,   /* the R-URI parses, no headers (PARSE_URI without
+                                           * From/To/Contact) */
 };
 
 /* What kr_sip_check_request runs: every syntax check, no Proxy-Require / credential /

@@ -122,9 +122,14 @@ int kr_fwd_via_fix(struct kr_ctx *ctx, const struct kr_sip_via *via, struct kr_f
     }
 
     bool need_rport = has_rport || ctx->force_rport;
-    bool differs = true;
+    char ip[KR_ADDR_STRLEN];
+    kr_addr_ip_str(&rcv->src, ip, sizeof(ip));
+    /* RFC 3261 §18.2.1: received= when the sent-by host is not the source address. The
+     * canonical IPv4 text compares as text; anything else goes through the parser. */
+    bool differs = !kr_str_eq(via->host, kr_str_c(ip));
     struct kr_sockaddr host_addr;
-    if (kr_addr_from_ip(via->host, 0, &host_addr) == 0 && kr_addr_ip_eq(&host_addr, &rcv->src)) {
+    if (differs && rcv->src.u.sa.sa_family == AF_INET6 &&
+        kr_addr_from_ip(via->host, 0, &host_addr) == 0 && kr_addr_ip_eq(&host_addr, &rcv->src)) {
         differs = false;
     }
     uint16_t sport = kr_addr_port(&rcv->src);
@@ -132,9 +137,8 @@ int kr_fwd_via_fix(struct kr_ctx *ctx, const struct kr_sip_via *via, struct kr_f
     struct kr_buf b;
     kr_buf_init_arena(&b, ctx->arena, 96, 256);
     if ((differs || need_rport) && !has_received) {
-        char ip[KR_ADDR_STRLEN];
         kr_buf_append_c(&b, ";received=");
-        kr_buf_append_c(&b, kr_addr_ip_str(&rcv->src, ip, sizeof(ip)));
+        kr_buf_append_c(&b, ip);
     }
     if (ctx->force_rport && !has_rport) {
         kr_buf_append_c(&b, ";rport=");
