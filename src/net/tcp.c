@@ -28,10 +28,15 @@ enum { ACCEPT_BATCH = 64 };
 
 struct sendq_chunk {
     struct sendq_chunk *next;
-    size_t len;
-    size_t off;
+    size_t len; /* bytes held */
+    size_t off; /* bytes already written */
+    size_t cap; /* room in data */
     char data[];
 };
+
+/* Replies to pipelined requests are gathered while the owner handles what one read
+ * brought, then written at once: one write(2) for many replies. */
+enum { CORK_CHUNK = 16384 };
 
 /* How bytes move on a connection: plain sockets today; TLS and WebSocket will supply
  * their own (the framer is per connection for the same reason: MSRP sniffing). */
@@ -79,6 +84,7 @@ struct kr_conn {
     struct sendq_chunk *qtail;
     size_t qbytes;
     bool registered; /* fd is in the owner's epoll set */
+    bool corked;     /* owner thread only: handling a read, writes are gathered */
     bool close_after_drain;
 };
 
@@ -562,7 +568,9 @@ static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned 
         kr_stat_inc(KR_STAT_TCP_SENDQ_FULL);
         return KR_ELIMIT;
     }
-    if (state == CONN_OPEN && !c->qhead) {
+    /* Only the owner, while it handles this connection's read, gathers its writes. */
+    bool cork = state == CONN_OPEN && kr_worker_current() == c->owner->w && c->corked;
+    if (state == CONN_OPEN && !c->qhead && !cork) {
         while (off < len) {
             ssize_t n = c->io->write(c, data + off, len - off);
             if (n > 0) {
@@ -577,14 +585,23 @@ static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned 
             }
         }
     }
+    if (rc == 0 && off < len && c->qtail && c->qtail->cap - c->qtail->len >= len - off) {
+        /* room left in the last chunk (gathered writes) */
+        memcpy(c->qtail->data + c->qtail->len, data + off, len - off);
+        c->qtail->len += len - off;
+        c->qbytes += len - off;
+        off = len;
+    }
     if (rc == 0 && off < len) {
-        struct sendq_chunk *ch = malloc(sizeof(*ch) + (len - off));
+        size_t cap = cork && len - off < CORK_CHUNK ? CORK_CHUNK : len - off;
+        struct sendq_chunk *ch = malloc(sizeof(*ch) + cap);
         if (!ch) {
             rc = KR_ENOMEM;
         } else {
             ch->next = NULL;
             ch->len = len - off;
             ch->off = 0;
+            ch->cap = cap;
             memcpy(ch->data, data + off, len - off);
             if (c->qtail) {
                 c->qtail->next = ch;
@@ -593,7 +610,7 @@ static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned 
             }
             c->qtail = ch;
             c->qbytes += ch->len;
-            if (state == CONN_OPEN && c->registered) {
+            if (state == CONN_OPEN && c->registered && !cork) {
                 /* epoll_ctl is thread-safe; the lock orders it with the owner's own. */
                 kr_loop_watch_mod(owner_loop(c), &c->watch, EPOLLIN | EPOLLOUT);
             }
@@ -711,6 +728,25 @@ static bool rbuf_reserve(struct kr_conn *c, size_t need, size_t cap_max)
     return true;
 }
 
+/* Owner thread: writes what was gathered while corked; what the socket does not take
+ * waits for EPOLLOUT. */
+static void conn_uncork(struct kr_conn *c)
+{
+    c->corked = false;
+    pthread_mutex_lock(&c->lock);
+    bool pending = c->qhead != NULL;
+    pthread_mutex_unlock(&c->lock);
+    if (!pending) {
+        return;
+    }
+    conn_flush(c);
+    pthread_mutex_lock(&c->lock);
+    if (c->qhead && c->registered && atomic_load(&c->state) == CONN_OPEN) {
+        kr_loop_watch_mod(owner_loop(c), &c->watch, EPOLLIN | EPOLLOUT);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* Owner thread. Reads once (level-triggered epoll calls again while data is left). */
 static void conn_read(struct kr_conn *c)
 {
@@ -753,7 +789,9 @@ static void conn_read(struct kr_conn *c)
         c->rlen = len;
     }
     size_t used = 0;
+    c->corked = true;
     int rc = conn_frame(c, data, len, &used);
+    conn_uncork(c);
     size_t left = len - used;
     if (rc != 0 || left > max) {
         if (rc == 0) {

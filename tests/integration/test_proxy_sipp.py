@@ -53,7 +53,7 @@ def run_calls(korero, tmp_path, proto, calls, rate):
     return r.returncode, ok, failed, out + "\nkorero stats:\n" + stats, stats
 
 
-@pytest.mark.parametrize("proto,calls,rate", [("udp", 10000, 1000), ("tcp", 2000, 500)])
+@pytest.mark.parametrize("proto,calls,rate", [("udp", 10000, 500), ("tcp", 2000, 500)])
 def test_sipp_uac_uas(korero, tmp_path, proto, calls, rate):
     rc, ok, failed, out, stats = run_calls(korero, tmp_path, proto, calls, rate)
     assert ok and int(ok[-1]) == calls, out[-3000:]

@@ -220,3 +220,17 @@ def test_second_instance_refused(korero, tmp_path):
     assert r.returncode == 1
     assert "already in use" in r.stderr
     assert options("udp", "127.0.0.1", k.p1).reason.startswith("on 127.0.0.1")
+
+
+def test_tcp_pipelined_requests_answered_in_order(korero):
+    """Many requests in one write: every reply comes back, in order (replies to one
+    read are gathered into one write)."""
+    k = start(korero)
+    t = sipclient.TCP(("127.0.0.1", k.p1))
+    reqs = b"".join(sipclient.request("OPTIONS", f"sip:127.0.0.1:{k.p1}", "127.0.0.1", t.port,
+                                      "TCP", callid=f"pipe-{i}") for i in range(200))
+    t.send(reqs)
+    got = [t.recv(5.0) for _ in range(200)]
+    assert [r.hdr("Call-ID") for r in got] == [f"pipe-{i}" for i in range(200)]
+    assert all(r.code == 200 for r in got)
+    t.close()
