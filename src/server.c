@@ -197,10 +197,16 @@ static void on_message(struct kr_worker *w, const struct kr_rcv *rcv, const char
     kr_arena_reset(&w->arena);
 }
 
-static int frame(const char *data, size_t len, size_t *skip, size_t *msg_len, struct kr_err *err)
+_Static_assert(sizeof(struct kr_sip_frame_state) <= sizeof(struct kr_net_frame_state),
+               "the SIP framer's state must fit the connection's scratch");
+
+static int frame(const char *data, size_t len, struct kr_net_frame_state *st, size_t *skip,
+                 size_t *msg_len, struct kr_err *err)
 {
     const struct kr_cfg_core *core = kr_cfg_core(running->cfg);
-    return kr_sip_frame(data, len, KR_SIP_MAX_MSG, !core->tcp_accept_no_cl, skip, msg_len, err);
+    struct kr_sip_frame_state *fs = (struct kr_sip_frame_state *)(void *)st->b;
+    return kr_sip_frame_resume(data, len, KR_SIP_MAX_MSG, !core->tcp_accept_no_cl, fs, skip,
+                               msg_len, err);
 }
 
 static int worker_init(struct kr_worker *w, void *arg)

@@ -104,13 +104,22 @@ void kr_net_listen_fill(struct kr_listen *l, enum kr_uri_proto proto,
 
 /* ---- running the transport ---- */
 
+/* Per-connection scratch for a framer: zeroed when the connection opens and after each
+ * message it frames, so a framer can remember how far it searched (a peer trickling
+ * bytes must not cost O(n^2)). */
+struct kr_net_frame_state {
+    _Alignas(8) unsigned char b[64];
+};
+
 /* Stream framing: finds the first message in data. Returns 0 with the message at
  * data + *skip, *msg_len bytes long (*skip counts leading bytes to drop, e.g. CRLF
  * keep-alives); KR_EAGAIN when more bytes are needed (*skip may still say how many
  * leading bytes can be dropped); KR_EPARSE or KR_ELIMIT when the stream is not valid (the
- * connection is closed). E.g. a wrapper around kr_sip_frame with the max message size. */
-typedef int kr_net_frame_fn(const char *data, size_t len, size_t *skip, size_t *msg_len,
-                            struct kr_err *err);
+ * connection is closed). E.g. a wrapper around kr_sip_frame_resume. st is this
+ * connection's state; data always starts where the last call's message (or the dropped
+ * leading bytes) ended. */
+typedef int kr_net_frame_fn(const char *data, size_t len, struct kr_net_frame_state *st,
+                            size_t *skip, size_t *msg_len, struct kr_err *err);
 
 /* Defaults used for fields left 0. */
 enum {

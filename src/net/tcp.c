@@ -58,6 +58,7 @@ struct kr_conn {
     bool outgoing;
     const struct conn_io *io;
     kr_net_frame_fn *frame;
+    struct kr_net_frame_state fstate; /* owner thread: the framer's scratch */
     /* table links, under the bucket locks */
     struct kr_conn *id_next;
     struct kr_conn *addr_next;
@@ -671,7 +672,7 @@ static int conn_frame(struct kr_conn *c, const char *data, size_t len, size_t *u
         size_t mlen = 0;
         struct kr_err err = { 0 };
         size_t avail = len - off;
-        rc = c->frame(data + off, avail, &skip, &mlen, &err);
+        rc = c->frame(data + off, avail, &c->fstate, &skip, &mlen, &err);
         if (rc == 0) {
             if (mlen == 0 || skip > avail || mlen > avail - skip) {
                 rc = KR_EPARSE;
@@ -696,6 +697,7 @@ static int conn_frame(struct kr_conn *c, const char *data, size_t len, size_t *u
                    err.reason ? err.reason : kr_strerror(rc));
             break;
         }
+        memset(&c->fstate, 0, sizeof(c->fstate));
         net->o.recv(w, &rcv, data + off + skip, mlen);
         kr_arena_reset(&w->arena);
         off += skip + mlen;

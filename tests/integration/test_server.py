@@ -234,3 +234,18 @@ def test_tcp_pipelined_requests_answered_in_order(korero):
     assert [r.hdr("Call-ID") for r in got] == [f"pipe-{i}" for i in range(200)]
     assert all(r.code == 200 for r in got)
     t.close()
+
+
+def test_tcp_message_trickled_byte_by_byte(korero):
+    """A request sent one byte per segment is framed (the framer resumes where it
+    stopped) and answered."""
+    k = start(korero)
+    t = sipclient.TCP(("127.0.0.1", k.p1))
+    t.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    req = sipclient.request("OPTIONS", f"sip:127.0.0.1:{k.p1}", "127.0.0.1", t.port, "TCP",
+                            extra="X-Pad: " + "x" * 2000, callid="trickle")
+    for i in range(len(req)):
+        t.sock.send(req[i:i + 1])
+    r = t.recv(5.0)
+    assert r is not None and r.code == 200 and r.hdr("Call-ID") == "trickle"
+    t.close()

@@ -86,8 +86,10 @@ static struct entry entry_at(int i)
 
 /* ---- the transport's callbacks ---- */
 
-static int line_frame(const char *d, size_t len, size_t *skip, size_t *msg_len, struct kr_err *err)
+static int line_frame(const char *d, size_t len, struct kr_net_frame_state *st, size_t *skip,
+                      size_t *msg_len, struct kr_err *err)
 {
+    (void)st;
     size_t s = 0;
     while (s < len && d[s] == '\n') {
         s++;
