@@ -23,6 +23,7 @@
 #include "core/stats.h"
 #include "core/worker.h"
 #include "modules/core/fwd.h"
+#include "modules/htable/htable.h"
 #include "modules/sl/sl.h"
 #include "net/net.h"
 #include "sip/check.h"
@@ -396,6 +397,12 @@ int kr_server_start(struct kr_server *s)
     }
     if (kr_cfg_init_modules(s->cfg, &err) < 0) {
         KR_ERR("module start-up failed: %s", err.reason ? err.reason : "?");
+        return -1;
+    }
+    /* Kamailio runs event_route[htable:mod-init] once the tables exist, before any
+     * message: the place to fill tables from the script. */
+    if (kr_htable_run_mod_init(s->cfg) < 0) {
+        KR_ERR("event_route[htable:mod-init] failed");
         return -1;
     }
     running = s;

@@ -317,9 +317,12 @@ struct kr_str kr_sip_reason_phrase(unsigned code)
     return kr_str_c("Unknown");
 }
 
-static void append_hdr(struct kr_buf *out, const char *name, struct kr_str value)
+/* name is a literal: its length is known at compile time */
+#define APPEND_HDR(out, lit, value) append_hdr(out, "" lit, sizeof(lit) - 1, value)
+
+static void append_hdr(struct kr_buf *out, const char *name, size_t nlen, struct kr_str value)
 {
-    kr_buf_append_c(out, name);
+    kr_buf_append(out, name, nlen);
     kr_buf_append_str(out, value);
     kr_buf_append(out, "\r\n", 2);
 }
@@ -329,13 +332,14 @@ static void append_hdr(struct kr_buf *out, const char *name, struct kr_str value
 static void append_top_via(struct kr_buf *out, const struct kr_sip_msg *req, struct kr_str value,
                            const struct kr_sip_reply_opts *o)
 {
-    struct kr_sip_via via;
+    struct kr_sip_via tmp;
+    const struct kr_sip_via *via;
     size_t cut = value.len;
     size_t ins = value.len + 1; /* none */
 
-    if ((o->via_add.len || o->via_insert_at) && kr_sip_msg_via1(req, &via, NULL) == 0 &&
-        via.whole.ptr >= value.ptr && via.whole.ptr + via.whole.len <= value.ptr + value.len) {
-        cut = (size_t)(via.whole.ptr + via.whole.len - value.ptr);
+    if ((o->via_add.len || o->via_insert_at) && kr_sip_msg_via1_ref(req, &tmp, &via, NULL) == 0 &&
+        via->whole.ptr >= value.ptr && via->whole.ptr + via->whole.len <= value.ptr + value.len) {
+        cut = (size_t)(via->whole.ptr + via->whole.len - value.ptr);
         if (o->via_insert_at && o->via_insert_at >= value.ptr &&
             o->via_insert_at <= value.ptr + cut) {
             ins = (size_t)(o->via_insert_at - value.ptr);
@@ -367,7 +371,8 @@ int kr_sip_build_reply(const struct kr_sip_msg *req, const struct kr_sip_reply_o
     kr_buf_append(out, "\r\n", 2);
 
     bool top = true;
-    for (size_t i = 0; i < req->nhdrs; i++) {
+    int first = req->first[KR_SIP_HDR_VIA];
+    for (size_t i = first < 0 ? req->nhdrs : (size_t)first; i < req->nhdrs; i++) {
         const struct kr_sip_hdr *h = &req->hdrs[i];
         if (h->type != KR_SIP_HDR_VIA) {
             continue;
@@ -376,39 +381,40 @@ int kr_sip_build_reply(const struct kr_sip_msg *req, const struct kr_sip_reply_o
             append_top_via(out, req, h->value, o);
             top = false;
         } else {
-            append_hdr(out, "Via: ", h->value);
+            APPEND_HDR(out, "Via: ", h->value);
         }
     }
-    const struct kr_sip_hdr *h = kr_sip_msg_hdr(req, KR_SIP_HDR_FROM, 0);
+    const struct kr_sip_hdr *h = kr_sip_msg_hdr_first(req, KR_SIP_HDR_FROM);
     if (h) {
-        append_hdr(out, "From: ", h->value);
+        APPEND_HDR(out, "From: ", h->value);
     }
-    h = kr_sip_msg_hdr(req, KR_SIP_HDR_TO, 0);
+    h = kr_sip_msg_hdr_first(req, KR_SIP_HDR_TO);
     if (h) {
         kr_buf_append_c(out, "To: ");
         kr_buf_append_str(out, h->value);
-        struct kr_sip_nameaddr na;
-        if (o->code > 100 && o->to_tag.len && kr_sip_msg_to(req, &na, NULL) == 0 &&
-            na.tag.len == 0) {
+        struct kr_sip_nameaddr tmp;
+        const struct kr_sip_nameaddr *na;
+        if (o->code > 100 && o->to_tag.len && kr_sip_msg_to_ref(req, &tmp, &na, NULL) == 0 &&
+            na->tag.len == 0) {
             kr_buf_append(out, ";tag=", 5);
             kr_buf_append_str(out, o->to_tag);
         }
         kr_buf_append(out, "\r\n", 2);
     }
-    h = kr_sip_msg_hdr(req, KR_SIP_HDR_CALL_ID, 0);
+    h = kr_sip_msg_hdr_first(req, KR_SIP_HDR_CALL_ID);
     if (h) {
-        append_hdr(out, "Call-ID: ", h->value);
+        APPEND_HDR(out, "Call-ID: ", h->value);
     }
-    h = kr_sip_msg_hdr(req, KR_SIP_HDR_CSEQ, 0);
+    h = kr_sip_msg_hdr_first(req, KR_SIP_HDR_CSEQ);
     if (h) {
-        append_hdr(out, "CSeq: ", h->value);
+        APPEND_HDR(out, "CSeq: ", h->value);
     }
     kr_buf_append_str(out, o->extra_headers);
     if (o->server.len) {
-        append_hdr(out, "Server: ", o->server);
+        APPEND_HDR(out, "Server: ", o->server);
     }
     if (o->body.len && o->content_type.len) {
-        append_hdr(out, "Content-Type: ", o->content_type);
+        APPEND_HDR(out, "Content-Type: ", o->content_type);
     }
     kr_buf_append_c(out, "Content-Length: ");
     kr_buf_append_u64(out, o->body.len);

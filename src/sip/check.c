@@ -4,6 +4,8 @@
  * Reads the message only; any thread. */
 #include "sip/check.h"
 
+#include <string.h>
+
 #include "sip/lex.h"
 
 /* The check's finding is the answer, so it replaces whatever err held. */
@@ -49,7 +51,7 @@ static unsigned check_required(const struct kr_sip_msg *msg, struct kr_err *err)
     return 0;
 }
 
-/* RFC 4475 multi01: these may appear once only (one pass counting types). */
+/* RFC 4475 multi01: these may appear once only (duplicates noted while indexing). */
 static unsigned check_single(const struct kr_sip_msg *msg, struct kr_err *err)
 {
     static const struct {
@@ -63,12 +65,12 @@ static unsigned check_single(const struct kr_sip_msg *msg, struct kr_err *err)
         { KR_SIP_HDR_MAX_FORWARDS, "Bad Request - Multiple Max-Forwards headers" },
         { KR_SIP_HDR_CONTENT_LENGTH, "Bad Request - Multiple Content-Length headers" },
     };
-    unsigned char seen[KR_SIP_HDR__COUNT] = { 0 };
-    for (size_t i = 0; i < msg->nhdrs; i++) {
-        seen[msg->hdrs[i].type] = seen[msg->hdrs[i].type] < 2 ? seen[msg->hdrs[i].type] + 1 : 2;
+    uint32_t dups = kr_sip_msg_dups(msg);
+    if (dups == 0) {
+        return 0;
     }
     for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
-        if (seen[one[i].t] > 1) {
+        if (dups & (1u << one[i].t)) {
             return bad(err, one[i].reason);
         }
     }
@@ -81,17 +83,24 @@ static unsigned check_vias(const struct kr_sip_msg *msg, bool want_parse, bool w
                            bool want_proto, struct kr_err *err)
 {
     bool top = true;
-    for (size_t i = 0; i < msg->nhdrs; i++) {
+    int first = msg->first[KR_SIP_HDR_VIA];
+    bool one = !(kr_sip_msg_dups(msg) & (1u << KR_SIP_HDR_VIA));
+
+    if (first < 0) {
+        return 0;
+    }
+    for (size_t i = (size_t)first; i < msg->nhdrs; i++) {
         if (msg->hdrs[i].type != KR_SIP_HDR_VIA) {
             continue;
         }
         struct kr_str rest = msg->hdrs[i].value;
         do {
-            struct kr_sip_via via;
+            struct kr_sip_via tmp;
+            const struct kr_sip_via *via = &tmp;
             struct kr_err verr = { 0 };
             /* The top one through the message's cache: later stages need it too. */
-            int vrc = top ? kr_sip_msg_via1(msg, &via, &rest)
-                          : kr_sip_parse_via(rest, &via, &rest, &verr);
+            int vrc = top ? kr_sip_msg_via1_ref(msg, &tmp, &via, &rest)
+                          : kr_sip_parse_via(rest, &tmp, &rest, &verr);
             if (vrc < 0) {
                 if (want_parse) {
                     return bad(err, "Bad Request - Bad Via header");
@@ -99,15 +108,18 @@ static unsigned check_vias(const struct kr_sip_msg *msg, bool want_parse, bool w
                 break;
             }
             if (want_version &&
-                (!(via.proto_name.len == 3 && kr_sip_lceq(via.proto_name.ptr, "sip", 3)) ||
-                 !kr_str_eq(via.proto_ver, KR_STR("2.0")))) {
+                (!(via->proto_name.len == 3 && kr_sip_lceq(via->proto_name.ptr, "sip", 3)) ||
+                 !(via->proto_ver.len == 3 && memcmp(via->proto_ver.ptr, "2.0", 3) == 0))) {
                 return bad(err, "Bad Request - Via is not SIP/2.0");
             }
-            if (want_proto && top && via.proto == KR_PROTO_OTHER) {
+            if (want_proto && top && via->proto == KR_PROTO_OTHER) {
                 return bad(err, "Bad Request - Unknown transport in Via");
             }
             top = false;
         } while (rest.len);
+        if (one) {
+            break;
+        }
     }
     return 0;
 }
@@ -124,7 +136,9 @@ static unsigned check_cseq(const struct kr_sip_msg *msg, bool value, bool method
     if (rc < 0) {
         return value || method ? bad(err, "Bad Request - Bad CSeq header") : 0;
     }
-    if (method && !kr_str_eq(cs.method, msg->method)) {
+    if (method &&
+        !(cs.method.len == msg->method.len &&
+          (cs.method.len == 0 || memcmp(cs.method.ptr, msg->method.ptr, cs.method.len) == 0))) {
         return bad(err, "Bad Request - CSeq method does not match");
     }
     return 0;
@@ -132,7 +146,7 @@ static unsigned check_cseq(const struct kr_sip_msg *msg, bool value, bool method
 
 static unsigned check_maxfwd(const struct kr_sip_msg *msg, struct kr_err *err)
 {
-    const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, KR_SIP_HDR_MAX_FORWARDS, 0);
+    const struct kr_sip_hdr *h = kr_sip_msg_hdr_first(msg, KR_SIP_HDR_MAX_FORWARDS);
     unsigned mf;
     struct kr_err merr = { 0 };
 
@@ -207,23 +221,24 @@ static unsigned check_from_to(const struct kr_sip_msg *msg, unsigned mask, struc
         { KR_SIP_HDR_TO, "Bad Request - Bad To header", "Bad Request - Bad To URI" },
     };
     for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
-        struct kr_sip_nameaddr na;
+        struct kr_sip_nameaddr tmp;
+        const struct kr_sip_nameaddr *na;
         struct kr_str rest;
-        int rc = hdrs[i].t == KR_SIP_HDR_FROM ? kr_sip_msg_from(msg, &na, &rest)
-                                               : kr_sip_msg_to(msg, &na, &rest);
+        int rc = hdrs[i].t == KR_SIP_HDR_FROM ? kr_sip_msg_from_ref(msg, &tmp, &na, &rest)
+                                              : kr_sip_msg_to_ref(msg, &tmp, &na, &rest);
         if (rc == KR_ENOTFOUND) {
             continue;
         }
-        if (rc < 0 || rest.len || na.star) {
+        if (rc < 0 || rest.len || na->star) {
             if (mask & KR_SIP_CHECK_NAMEADDR) {
                 return bad(err, hdrs[i].syntax);
             }
             continue;
         }
-        if ((mask & KR_SIP_CHECK_PARSE_URI) && !uri_ok(na.uri)) {
+        if ((mask & KR_SIP_CHECK_PARSE_URI) && !uri_ok(na->uri)) {
             return bad(err, hdrs[i].uri);
         }
-        if ((mask & KR_SIP_CHECK_DUP_TO_TAG) && !tags_ok(na.params)) {
+        if ((mask & KR_SIP_CHECK_DUP_TO_TAG) && !tags_ok(na->params)) {
             return bad(err, "Bad Request - Duplicated tag");
         }
     }
@@ -237,8 +252,9 @@ static unsigned check_contacts(const struct kr_sip_msg *msg, unsigned mask, stru
 {
     size_t n = 0;
     bool star = false;
+    int first = msg->first[KR_SIP_HDR_CONTACT];
 
-    for (size_t i = 0; i < msg->nhdrs; i++) {
+    for (size_t i = first < 0 ? msg->nhdrs : (size_t)first; i < msg->nhdrs; i++) {
         if (msg->hdrs[i].type != KR_SIP_HDR_CONTACT) {
             continue;
         }
@@ -270,17 +286,13 @@ static unsigned check_contacts(const struct kr_sip_msg *msg, unsigned mask, stru
 
 static unsigned check_clen(const struct kr_sip_msg *msg, struct kr_err *err)
 {
-    for (size_t k = 0;; k++) {
-        const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, KR_SIP_HDR_CONTENT_LENGTH, k);
-        size_t cl;
-        struct kr_err cerr = { 0 };
-        if (h == NULL) {
-            return 0;
-        }
-        if (kr_sip_parse_clen(h->value, &cl, &cerr) < 0 || cl != msg->body.len) {
-            return bad(err, "Bad Request - Bad Content-Length");
-        }
+    size_t cl;
+    int rc = kr_sip_msg_clen(msg, &cl);
+
+    if (rc == KR_ENOTFOUND || (rc == 0 && cl == msg->body.len)) {
+        return 0;
     }
+    return bad(err, "Bad Request - Bad Content-Length");
 }
 
 /* Request-URI: 416 for a scheme we do not serve (RFC 4475 unkscm, novelsc); with full,
@@ -305,6 +317,10 @@ static unsigned check_ruri(const struct kr_sip_msg *msg, bool full, struct kr_er
 static unsigned check_credentials(const struct kr_sip_msg *msg, bool parse, bool digest,
                                   struct kr_err *err)
 {
+    if (msg->first[KR_SIP_HDR_AUTHORIZATION] < 0 &&
+        msg->first[KR_SIP_HDR_PROXY_AUTHORIZATION] < 0) {
+        return 0;
+    }
     for (size_t i = 0; i < msg->nhdrs; i++) {
         const struct kr_sip_hdr *h = &msg->hdrs[i];
         if (h->type != KR_SIP_HDR_AUTHORIZATION && h->type != KR_SIP_HDR_PROXY_AUTHORIZATION) {
@@ -348,8 +364,9 @@ static unsigned check_proxy_require(const struct kr_sip_msg *msg,
     struct kr_str supported = opts ? opts->proxy_supported : kr_str_make(NULL, 0);
     struct kr_buf *out = opts ? opts->unsupported : NULL;
     bool found = false;
+    int first = msg->first[KR_SIP_HDR_PROXY_REQUIRE];
 
-    for (size_t i = 0; i < msg->nhdrs; i++) {
+    for (size_t i = first < 0 ? msg->nhdrs : (size_t)first; i < msg->nhdrs; i++) {
         if (msg->hdrs[i].type != KR_SIP_HDR_PROXY_REQUIRE) {
             continue;
         }

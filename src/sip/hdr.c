@@ -38,14 +38,16 @@ static bool is_digits(struct kr_str s)
 }
 
 /* Scans a decimal at p up to max; returns the end, or NULL when empty or above max. */
-static const char *scan_uint(const char *p, const char *end, uint64_t max, uint64_t *out)
+static inline const char *scan_uint(const char *p, const char *end, uint64_t max, uint64_t *out)
 {
     const char *p0 = p;
     uint64_t v = 0;
+    const uint64_t lim = max / 10;
+    const unsigned rem = (unsigned)(max % 10);
 
     while (p < end && *p >= '0' && *p <= '9') {
         unsigned d = (unsigned)(*p - '0');
-        if (v > (max - d) / 10) {
+        if (v > lim || (v == lim && d > rem)) { /* v * 10 + d > max */
             return NULL;
         }
         v = v * 10 + d;

@@ -87,28 +87,44 @@ const char *kr_sip_scan_escaped(const char *p, const char *end, unsigned cls)
     return p;
 }
 
-bool kr_sip_ipv4_valid(const char *p, size_t n)
+/* dec-octet of an IPv4 address: 1-3 digits, at most 255 (leading zeros allowed). Returns
+ * the byte after it, or NULL. */
+static inline const char *dec_octet(const char *p, const char *end)
 {
-    size_t i = 0;
-
-    for (int part = 0; part < 4; part++) {
-        unsigned v = 0;
-        size_t start = i;
-        while (i < n && p[i] >= '0' && p[i] <= '9' && i - start < 3) {
-            v = v * 10 + (unsigned)(p[i] - '0');
-            i++;
-        }
-        if (i == start || v > 255) {
-            return false;
-        }
-        if (part < 3) {
-            if (i >= n || p[i] != '.') {
-                return false;
-            }
-            i++;
+    if (p == end || (unsigned)(*p - '0') > 9) {
+        return NULL;
+    }
+    unsigned v = (unsigned)(*p++ - '0');
+    if (p < end && (unsigned)(*p - '0') <= 9) {
+        v = v * 10 + (unsigned)(*p++ - '0');
+        if (p < end && (unsigned)(*p - '0') <= 9) {
+            v = v * 10 + (unsigned)(*p++ - '0');
         }
     }
-    return i == n;
+    return v <= 255 ? p : NULL;
+}
+
+/* IPv4address at p: the byte after it, or NULL. */
+static inline const char *scan_ipv4(const char *p, const char *end)
+{
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (p == end || *p != '.') {
+                return NULL;
+            }
+            p++;
+        }
+        p = dec_octet(p, end);
+        if (p == NULL) {
+            return NULL;
+        }
+    }
+    return p;
+}
+
+bool kr_sip_ipv4_valid(const char *p, size_t n)
+{
+    return scan_ipv4(p, p + n) == p + n;
 }
 
 bool kr_sip_ipv6_valid(const char *p, size_t n)
@@ -186,9 +202,16 @@ int kr_sip_scan_host(const char *p, const char *end, const char **hend)
         *hend = q + 1;
         return KR_SIP_HOST_IPV6;
     }
+    /* The common case first: an IPv4 address that no other hostname character follows.
+     * Anything else takes the general pass below. */
+    const char *q = scan_ipv4(p, end);
+    if (q && (q == end || !kr_sip_is(*q, KR_C_HOST))) {
+        *hend = q;
+        return KR_SIP_HOST_IPV4;
+    }
     /* One pass: hostname labels of alphanum / '-' / '_' that neither start nor end with
      * '-', one trailing dot (FQDN) allowed; digits and dots only must be an IPv4 address. */
-    const char *q = p;
+    q = p;
     size_t label = 0;
     bool numeric = true;
     bool bad = false;
@@ -249,6 +272,15 @@ enum kr_uri_proto kr_sip_proto_of(struct kr_str t)
     return KR_PROTO_OTHER;
 }
 
+/* [p, e) without trailing LWS; p is not LWS (so this is kr_str_trim there). */
+static inline struct kr_str trim_end(const char *p, const char *e)
+{
+    while (e > p && kr_sip_is(e[-1], KR_C_WS)) {
+        e--;
+    }
+    return kr_str_make(p, (size_t)(e - p));
+}
+
 bool kr_sip_params_next(struct kr_str *rest, struct kr_str *name, struct kr_str *value)
 {
     if (rest->len == 0) {
@@ -268,7 +300,7 @@ bool kr_sip_params_next(struct kr_str *rest, struct kr_str *name, struct kr_str 
     while (p < end && *p != '=' && *p != ';') {
         p++;
     }
-    *name = kr_str_trim(kr_str_make(n0, (size_t)(p - n0)));
+    *name = trim_end(n0, p);
     *value = kr_str_make(p, 0);
     if (p < end && *p == '=') {
         p = kr_sip_skip_lws(p + 1, end);
@@ -280,7 +312,7 @@ bool kr_sip_params_next(struct kr_str *rest, struct kr_str *name, struct kr_str 
         while (p < end && *p != ';') {
             p++;
         }
-        *value = kr_str_trim(kr_str_make(v0, (size_t)(p - v0)));
+        *value = trim_end(v0, p);
     }
     *rest = kr_str_make(p, (size_t)(end - p));
     return true;

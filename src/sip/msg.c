@@ -348,27 +348,32 @@ static int parse_request_line(const char *b, const char *p, const char *le, stru
     if (p < le && (*p == ' ' || *p == '\t')) {
         return perr(err, b, p, "extra whitespace in Request-Line");
     }
-    q = memchr(p, ' ', (size_t)(le - p));
-    if (q == NULL) {
-        return perr(err, b, le, "Request-Line without SIP-Version");
+    /* One pass to the first control character, SP or DEL: it must be the SP before the
+     * version (the R-URI is checked up to the first SP). */
+    q = p;
+    while (q < le && (unsigned char)*q > 0x20 && *q != 0x7f) {
+        q++;
+    }
+    if (q == le || *q != ' ') {
+        const char *sp = memchr(q, ' ', (size_t)(le - q));
+        if (sp == NULL) {
+            return perr(err, b, le, "Request-Line without SIP-Version");
+        }
+        return perr(err, b, q, "bad character in Request-URI");
     }
     if (q == p) {
         return perr(err, b, p, "empty Request-URI");
     }
     msg->ruri = kr_str_make(p, (size_t)(q - p));
-    for (const char *c = p; c < q; c++) {
-        if ((unsigned char)*c <= 0x20 || *c == 0x7f) {
-            return perr(err, b, c, "bad character in Request-URI");
-        }
-    }
     p = q + 1;
     msg->version = kr_str_make(p, (size_t)(le - p));
-    for (const char *c = p; c < le; c++) {
-        if (*c == ' ' || *c == '\t') {
-            return perr(err, b, c, "extra whitespace in Request-Line");
-        }
-    }
     if (!version_shape(p, msg->version.len)) {
+        /* a token holds no SP or HTAB: find out which error it is */
+        for (const char *c = p; c < le; c++) {
+            if (*c == ' ' || *c == '\t') {
+                return perr(err, b, c, "extra whitespace in Request-Line");
+            }
+        }
         return perr(err, b, p, "bad SIP-Version");
     }
     *vbad = !version_is_20(msg->version);
@@ -447,6 +452,9 @@ static inline bool is_wsp(char c)
 
 struct kr_sip_parsed {
     bool via1_done, from_done, to_done, cseq_done;
+    bool cl_ok;    /* every Content-Length parsed, all to clen */
+    uint32_t dups; /* bit t: more than one header of type t */
+    size_t clen;
     int via1_rc, from_rc, to_rc, cseq_rc;
     struct kr_sip_via via1;
     struct kr_str via1_rest;
@@ -455,108 +463,199 @@ struct kr_sip_parsed {
     struct kr_sip_cseq cseq;
 };
 
-int kr_sip_msg_via1(const struct kr_sip_msg *msg, struct kr_sip_via *via, struct kr_str *rest)
+_Static_assert(KR_SIP_HDR__COUNT <= 32, "dups is a 32-bit mask");
+
+/* The results are parsed straight into the cache (no copy); without one into *tmp. */
+int kr_sip_msg_via1_ref(const struct kr_sip_msg *msg, struct kr_sip_via *tmp,
+                        const struct kr_sip_via **via, struct kr_str *rest)
 {
     struct kr_sip_parsed *c = msg->parsed;
-    struct kr_sip_via v = { 0 };
+    struct kr_sip_via *v = c ? &c->via1 : tmp;
     struct kr_str r = KR_STR_NULL;
-    struct kr_err e = { 0 };
     int rc;
 
     if (c && c->via1_done) {
-        *via = c->via1;
         r = c->via1_rest;
         rc = c->via1_rc;
     } else {
-        const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, KR_SIP_HDR_VIA, 0);
-        rc = h ? kr_sip_parse_via(h->value, &v, &r, &e) : KR_ENOTFOUND;
-        if (rc == 0) {
-            *via = v;
+        struct kr_err e = { 0 };
+        const struct kr_sip_hdr *h = kr_sip_msg_hdr_first(msg, KR_SIP_HDR_VIA);
+        if (h) {
+            rc = kr_sip_parse_via(h->value, v, &r, &e);
+        } else {
+            rc = KR_ENOTFOUND;
+            memset(v, 0, sizeof(*v));
         }
         if (c) {
             c->via1_done = true;
             c->via1_rc = rc;
-            c->via1 = v;
             c->via1_rest = r;
         }
     }
+    *via = v;
     if (rest) {
         *rest = r;
     }
     return rc;
 }
 
-static int nameaddr_once(const struct kr_sip_msg *msg, enum kr_sip_hdr_type t, bool *done, int *crc,
-                         struct kr_sip_nameaddr *cna, struct kr_str *crest,
-                         struct kr_sip_nameaddr *na, struct kr_str *rest)
+int kr_sip_msg_via1(const struct kr_sip_msg *msg, struct kr_sip_via *via, struct kr_str *rest)
 {
+    struct kr_sip_via tmp;
+    const struct kr_sip_via *v;
+    int rc = kr_sip_msg_via1_ref(msg, &tmp, &v, rest);
+
+    if (rc == 0) {
+        *via = *v;
+    }
+    return rc;
+}
+
+static int nameaddr_ref(const struct kr_sip_msg *msg, enum kr_sip_hdr_type t,
+                        struct kr_sip_nameaddr *tmp, const struct kr_sip_nameaddr **na,
+                        struct kr_str *rest)
+{
+    struct kr_sip_parsed *c = msg->parsed;
+    bool *done = NULL;
+    int *crc = NULL;
+    struct kr_str *crest = NULL;
+    struct kr_sip_nameaddr *v = tmp;
     struct kr_str r = KR_STR_NULL;
-    struct kr_sip_nameaddr v = { 0 };
-    struct kr_err e = { 0 };
     int rc;
 
+    if (c) {
+        bool from = t == KR_SIP_HDR_FROM;
+        done = from ? &c->from_done : &c->to_done;
+        crc = from ? &c->from_rc : &c->to_rc;
+        crest = from ? &c->from_rest : &c->to_rest;
+        v = from ? &c->from : &c->to;
+    }
     if (done && *done) {
         rc = *crc;
-        v = *cna;
         r = *crest;
     } else {
-        const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, t, 0);
-        rc = h ? kr_sip_parse_nameaddr(h->value, &v, &r, &e) : KR_ENOTFOUND;
+        struct kr_err e = { 0 };
+        const struct kr_sip_hdr *h = kr_sip_msg_hdr_first(msg, t);
+        if (h) {
+            rc = kr_sip_parse_nameaddr(h->value, v, &r, &e);
+        } else {
+            rc = KR_ENOTFOUND;
+            memset(v, 0, sizeof(*v));
+        }
         if (done) {
             *done = true;
             *crc = rc;
-            *cna = v;
             *crest = r;
         }
     }
-    if (rc == 0) {
-        *na = v;
-    }
+    *na = v;
     if (rest) {
         *rest = r;
     }
     return rc;
+}
+
+int kr_sip_msg_from_ref(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *tmp,
+                        const struct kr_sip_nameaddr **na, struct kr_str *rest)
+{
+    return nameaddr_ref(msg, KR_SIP_HDR_FROM, tmp, na, rest);
+}
+
+int kr_sip_msg_to_ref(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *tmp,
+                      const struct kr_sip_nameaddr **na, struct kr_str *rest)
+{
+    return nameaddr_ref(msg, KR_SIP_HDR_TO, tmp, na, rest);
 }
 
 int kr_sip_msg_from(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *na, struct kr_str *rest)
 {
-    struct kr_sip_parsed *c = msg->parsed;
-    return c ? nameaddr_once(msg, KR_SIP_HDR_FROM, &c->from_done, &c->from_rc, &c->from,
-                             &c->from_rest, na, rest)
-             : nameaddr_once(msg, KR_SIP_HDR_FROM, NULL, NULL, NULL, NULL, na, rest);
+    struct kr_sip_nameaddr tmp;
+    const struct kr_sip_nameaddr *v;
+    int rc = nameaddr_ref(msg, KR_SIP_HDR_FROM, &tmp, &v, rest);
+
+    if (rc == 0) {
+        *na = *v;
+    }
+    return rc;
 }
 
 int kr_sip_msg_to(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *na, struct kr_str *rest)
 {
-    struct kr_sip_parsed *c = msg->parsed;
-    return c ? nameaddr_once(msg, KR_SIP_HDR_TO, &c->to_done, &c->to_rc, &c->to, &c->to_rest, na,
-                             rest)
-             : nameaddr_once(msg, KR_SIP_HDR_TO, NULL, NULL, NULL, NULL, na, rest);
+    struct kr_sip_nameaddr tmp;
+    const struct kr_sip_nameaddr *v;
+    int rc = nameaddr_ref(msg, KR_SIP_HDR_TO, &tmp, &v, rest);
+
+    if (rc == 0) {
+        *na = *v;
+    }
+    return rc;
 }
 
 int kr_sip_msg_cseq(const struct kr_sip_msg *msg, struct kr_sip_cseq *cs)
 {
     struct kr_sip_parsed *c = msg->parsed;
-    struct kr_sip_cseq v = { 0 };
-    struct kr_err e = { 0 };
+    struct kr_sip_cseq v;
+    struct kr_sip_cseq *dst = c ? &c->cseq : &v;
     int rc;
 
     if (c && c->cseq_done) {
         rc = c->cseq_rc;
-        v = c->cseq;
     } else {
-        const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, KR_SIP_HDR_CSEQ, 0);
-        rc = h ? kr_sip_parse_cseq(h->value, &v, &e) : KR_ENOTFOUND;
+        struct kr_err e = { 0 };
+        const struct kr_sip_hdr *h = kr_sip_msg_hdr_first(msg, KR_SIP_HDR_CSEQ);
+        rc = h ? kr_sip_parse_cseq(h->value, dst, &e) : KR_ENOTFOUND;
         if (c) {
             c->cseq_done = true;
             c->cseq_rc = rc;
-            c->cseq = v;
         }
     }
     if (rc == 0) {
-        *cs = v;
+        *cs = *dst;
     }
     return rc;
+}
+
+uint32_t kr_sip_msg_dups(const struct kr_sip_msg *msg)
+{
+    if (msg->parsed) {
+        return msg->parsed->dups;
+    }
+    uint32_t seen = 0;
+    uint32_t dups = 0;
+    for (size_t i = 0; i < msg->nhdrs; i++) {
+        uint32_t bit = 1u << msg->hdrs[i].type;
+        dups |= seen & bit;
+        seen |= bit;
+    }
+    return dups;
+}
+
+int kr_sip_msg_clen(const struct kr_sip_msg *msg, size_t *out)
+{
+    if (msg->first[KR_SIP_HDR_CONTENT_LENGTH] < 0) {
+        return KR_ENOTFOUND;
+    }
+    if (msg->parsed && msg->parsed->cl_ok) {
+        *out = msg->parsed->clen;
+        return 0;
+    }
+    bool have = false;
+    size_t v = 0;
+    for (size_t k = 0;; k++) {
+        const struct kr_sip_hdr *h = kr_sip_msg_hdr(msg, KR_SIP_HDR_CONTENT_LENGTH, k);
+        size_t cl;
+        struct kr_err cerr = { 0 };
+        if (h == NULL) {
+            break;
+        }
+        if (kr_sip_parse_clen(h->value, &cl, &cerr) < 0 || (have && cl != v)) {
+            return KR_EPARSE;
+        }
+        have = true;
+        v = cl;
+    }
+    *out = v;
+    return 0;
 }
 
 int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr_sip_msg *msg,
@@ -573,10 +672,15 @@ int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr
 
     memset(msg, 0, sizeof(*msg));
     memset(msg->first, 0xff, sizeof(msg->first)); /* -1: none */
-    msg->parsed = kr_arena_zalloc(a, sizeof(*msg->parsed));
-    if (msg->parsed == NULL) {
+    /* Not zeroed as a whole: the results are written when their flag is first set. */
+    struct kr_sip_parsed *cache = kr_arena_alloc(a, sizeof(*msg->parsed));
+    if (cache == NULL) {
         return kr_err_set(err, KR_ENOMEM, 0, "out of memory");
     }
+    cache->via1_done = cache->from_done = cache->to_done = cache->cseq_done = false;
+    cache->cl_ok = false;
+    cache->dups = 0;
+    msg->parsed = cache;
     if (len == 0) {
         return kr_err_set(err, KR_EPARSE, 0, "empty message");
     }
@@ -633,8 +737,12 @@ int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr
             break;
         }
         p++;
-        /* Leading LWS, including a fold right after the colon ("Route:" CRLF SP <...>). */
-        for (;;) {
+        /* Leading LWS, including a fold right after the colon ("Route:" CRLF SP <...>);
+         * the common ": value" needs no loop. */
+        if (p < end && *p == ' ') {
+            p++;
+        }
+        while (p < end && kr_sip_is(*p, KR_C_WS)) {
             while (p < end && is_wsp(*p)) {
                 p++;
             }
@@ -677,7 +785,7 @@ int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr
             break;
         }
         const char *v1 = lf;
-        while (v1 > v0 && (is_wsp(v1[-1]) || v1[-1] == '\r' || v1[-1] == '\n')) {
+        while (v1 > v0 && kr_sip_is(v1[-1], KR_C_WS)) { /* SP, HTAB, CR, LF */
             v1--;
         }
         int prc = 0;
@@ -695,6 +803,8 @@ int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr
         h->type = kr_sip_hdr_type_of(h->name);
         if (msg->first[h->type] < 0) {
             msg->first[h->type] = (int)msg->nhdrs;
+        } else {
+            cache->dups |= 1u << h->type;
         }
         msg->nhdrs++;
         if (h->type == KR_SIP_HDR_CONTENT_LENGTH) {
@@ -721,6 +831,8 @@ int kr_sip_msg_parse(const char *data, size_t len, struct kr_arena *a, struct kr
     }
     size_t avail = (size_t)(end - p);
     if (have_cl && !cl_bad) {
+        cache->cl_ok = true;
+        cache->clen = clen;
         if (clen > avail) {
             msg->body = kr_str_make(p, avail);
             return rc ? rc : perr(err, b, p, "Content-Length larger than message");

@@ -151,6 +151,14 @@ struct kr_str kr_sip_hdr_name(enum kr_sip_hdr_type t);
 /* The n-th (0-based) header of type t, or NULL. */
 const struct kr_sip_hdr *kr_sip_msg_hdr(const struct kr_sip_msg *msg, enum kr_sip_hdr_type t,
                                         size_t n);
+/* The first header of type t (a known type), or NULL: kr_sip_msg_hdr(msg, t, 0) inline. */
+static inline const struct kr_sip_hdr *kr_sip_msg_hdr_first(const struct kr_sip_msg *msg,
+                                                            enum kr_sip_hdr_type t)
+{
+    int i = msg->first[t];
+    return i < 0 ? NULL : &msg->hdrs[i];
+}
+
 /* The n-th header whose name matches name (case-insensitive; known names also match
  * their compact form and vice versa). Negative n counts from the end (-1 = last). */
 const struct kr_sip_hdr *kr_sip_msg_hdr_by_name(const struct kr_sip_msg *msg, struct kr_str name,
@@ -219,6 +227,22 @@ int kr_sip_msg_via1(const struct kr_sip_msg *msg, struct kr_sip_via *via, struct
 int kr_sip_msg_from(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *na, struct kr_str *rest);
 int kr_sip_msg_to(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *na, struct kr_str *rest);
 int kr_sip_msg_cseq(const struct kr_sip_msg *msg, struct kr_sip_cseq *cs);
+
+/* The same without the copy, for hot paths: *out points at the message's cache (valid
+ * while the message is), or at *tmp for a message without one. On an error *out holds
+ * what was parsed before it. */
+int kr_sip_msg_via1_ref(const struct kr_sip_msg *msg, struct kr_sip_via *tmp,
+                        const struct kr_sip_via **out, struct kr_str *rest);
+int kr_sip_msg_from_ref(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *tmp,
+                        const struct kr_sip_nameaddr **out, struct kr_str *rest);
+int kr_sip_msg_to_ref(const struct kr_sip_msg *msg, struct kr_sip_nameaddr *tmp,
+                      const struct kr_sip_nameaddr **out, struct kr_str *rest);
+
+/* Header types that occur more than once: bit (1u << type) set (noted while indexing). */
+uint32_t kr_sip_msg_dups(const struct kr_sip_msg *msg);
+/* The Content-Length value: 0 when every Content-Length header parses to the same value
+ * (*out), KR_ENOTFOUND when there is none, KR_EPARSE otherwise. */
+int kr_sip_msg_clen(const struct kr_sip_msg *msg, size_t *out);
 
 /* Authorization / Proxy-Authorization (RFC 3261 §20.7, RFC 2617, RFC 7616). */
 struct kr_sip_auth {

@@ -49,5 +49,6 @@ def test_no_loss_at_70_percent_of_peak(korero):
     got = after["core.rcv_requests_options"] - before["core.rcv_requests_options"]
     print(f"peak {peak:.0f}/s, load {rate}/s: {out.strip()}, kernel drops {drops}")
     assert drops == 0
-    assert got == sent
+    # >=: stragglers of the closed-loop peak run may still arrive inside the window.
+    assert got >= sent
     assert answered == sent

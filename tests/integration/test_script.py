@@ -206,3 +206,24 @@ reply_route {{
     assert r.hdr("X-Reply-Route") == "200 OK"
     assert len(r.hdrs("Via")) == 1
     assert c.recv(timeout=0.5) is None
+
+
+def test_htable_mod_init_and_shared_counter(korero):
+    """event_route[htable:mod-init] runs before traffic; $sht is shared by the workers."""
+    k = start(korero, """
+loadmodule "htable.so"
+modparam("htable", "htable", "a=>size=4;")
+event_route[htable:mod-init] {{
+    $sht(a=>greeting) = "hello";
+    $sht(a=>n) = 0;
+}}
+request_route {{
+    $sht(a=>n) = $sht(a=>n) + 1;
+    sl_send_reply("200", "$sht(a=>greeting) $sht(a=>n)");
+}}
+""")
+    first = ask(k)
+    assert first.reason.startswith("hello ")
+    n = int(first.reason.split()[1])
+    for i in range(5):
+        assert ask(k).reason == f"hello {n + i + 1}"

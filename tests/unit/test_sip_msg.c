@@ -2,6 +2,7 @@
 /* Unit tests for sip/msg: start lines, the header index (long and compact names,
  * folding, odd spacing), Content-Length and body cases, limits, and stream framing. */
 #include "core/arena.h"
+#include "sip/lex.h"
 #include "sip/msg.h"
 #include "sip_test_util.h"
 
@@ -103,6 +104,12 @@ static void test_request_line(void **state)
     expect_fail("INVITE sip:a@b\r\n\r\n", KR_EPARSE, "Request-Line without SIP-Version");
     expect_fail("INVITE\r\n\r\n", KR_EPARSE, "bad method in Request-Line");
     expect_fail("INVITE sip:a\x01@b SIP/2.0\r\n\r\n", KR_EPARSE, "bad character in Request-URI");
+    expect_fail("INVITE sip:a\x01@b\r\n\r\n", KR_EPARSE, "Request-Line without SIP-Version");
+    expect_fail("INVITE \x7f SIP/2.0\r\n\r\n", KR_EPARSE, "bad character in Request-URI");
+    expect_fail("INVITE sip:a@b\tSIP/2.0\r\n\r\n", KR_EPARSE, "Request-Line without SIP-Version");
+    expect_fail("INVITE sip:a@b\t SIP/2.0\r\n\r\n", KR_EPARSE, "bad character in Request-URI");
+    expect_fail("INVITE sip:a@b SIP/2.0\t\r\n\r\n", KR_EPARSE, "extra whitespace in Request-Line");
+    expect_fail("INVITE sip:a@b S\tIP/2.0\r\n\r\n", KR_EPARSE, "extra whitespace in Request-Line");
     expect_fail("INVITE sip:a@b SIP/2\r\n\r\n", KR_EVERSION, "unsupported SIP version");
     expect_fail("INVITE sip:a@b SIP/2.\r\n\r\n", KR_EVERSION, "unsupported SIP version");
     expect_fail("INVITE sip:a@b SIP/\r\n\r\n", KR_EPARSE, "bad SIP-Version");
@@ -630,6 +637,200 @@ static void test_frame(void **state)
     assert_int_equal(frame(crx, 27, 65535, true, &skip, &len), KR_EAGAIN);
 }
 
+/* The byte-at-a-time compare kr_sip_lceq replaced, as the reference. */
+static bool ref_lceq(const char *p, const char *lower, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+        }
+        if (c != lower[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* kr_sip_lceq and kr_sip_hdr_type_of compare words: every byte value at every position
+ * of every literal length must give the byte-wise answer. */
+static void test_lceq_exact(void **state)
+{
+    (void)state;
+    static const char *const lits[] = {
+        "v",
+        "to",
+        "sip",
+        "sip/",
+        "sip/2.0",
+        "branch",
+        "received",
+        "call-id",
+        "content-length",
+        "x-1.2/3-abc_",
+        "abcdefghi",
+        "proxy-authorization",
+        "abcdefghijklmnopqrstuvwxyz-0123",
+    };
+    for (size_t k = 0; k < sizeof(lits) / sizeof(lits[0]); k++) {
+        size_t n = strlen(lits[k]);
+        char *buf = malloc(n);
+        assert_non_null(buf);
+        for (size_t i = 0; i < n; i++) {
+            for (int c = 0; c < 256; c++) {
+                memcpy(buf, lits[k], n);
+                buf[i] = (char)c;
+                assert_int_equal(kr_sip_lceq(buf, lits[k], n), ref_lceq(buf, lits[k], n));
+                /* and with the rest in upper case */
+                for (size_t j = 0; j < n; j++) {
+                    if (j != i && buf[j] >= 'a' && buf[j] <= 'z') {
+                        buf[j] = (char)(buf[j] - 32);
+                    }
+                }
+                assert_int_equal(kr_sip_lceq(buf, lits[k], n), ref_lceq(buf, lits[k], n));
+            }
+        }
+        free(buf);
+    }
+    assert_true(kr_sip_lceq(NULL, "", 0));
+    /* every known name with one byte changed to any value: the type only when that byte
+     * is the same letter in either case */
+    for (int t = 1; t < KR_SIP_HDR__COUNT; t++) {
+        struct kr_str n = kr_sip_hdr_name((enum kr_sip_hdr_type)t);
+        char *buf = malloc(n.len);
+        assert_non_null(buf);
+        for (size_t i = 0; i < n.len; i++) {
+            for (int c = 0; c < 256; c++) {
+                memcpy(buf, n.ptr, n.len);
+                buf[i] = (char)c;
+                bool same = kr_ascii_lower((char)c) == kr_ascii_lower(n.ptr[i]) &&
+                            (c == (unsigned char)n.ptr[i] || kr_sip_is_alpha((char)c));
+                enum kr_sip_hdr_type got = kr_sip_hdr_type_of(kr_str_make(buf, n.len));
+                if (same) {
+                    assert_int_equal(got, t);
+                } else {
+                    assert_int_not_equal(got, t);
+                }
+            }
+        }
+        free(buf);
+    }
+}
+
+/* The IPv4 fast path of kr_sip_scan_host gives what the general pass gives. */
+static void test_scan_host(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int kind;
+        size_t len; /* of the host, when kind > 0 */
+    } cases[] = {
+        { "127.0.0.1", KR_SIP_HOST_IPV4, 9 },
+        { "127.0.0.1:5060", KR_SIP_HOST_IPV4, 9 },
+        { "1.2.3.4;lr", KR_SIP_HOST_IPV4, 7 },
+        { "001.02.3.255", KR_SIP_HOST_IPV4, 12 },
+        { "1.2.3.4.", -1, 0 },
+        { "1.2.3.256", -1, 0 },
+        { "1.2.3.1234", -1, 0 },
+        { "1.2.3", -1, 0 },
+        { "1..3.4", -1, 0 },
+        { "1.2.3.4a", KR_SIP_HOST_NAME, 8 },
+        { "1.2.3.4-", -1, 0 },
+        { "1.2.3.4_x", KR_SIP_HOST_NAME, 9 },
+        { "1234.1.1.1", -1, 0 },
+        { "example.com", KR_SIP_HOST_NAME, 11 },
+        { "example.com.", KR_SIP_HOST_NAME, 12 },
+        { "-a.com", -1, 0 },
+        { "[::1]:5", KR_SIP_HOST_IPV6, 5 },
+        { ":5060", -1, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct kr_str s = tu_heap(cases[i].in);
+        const char *hend = NULL;
+        int kind = kr_sip_scan_host(s.ptr, s.ptr + s.len, &hend);
+        assert_int_equal(kind, cases[i].kind);
+        if (kind > 0) {
+            assert_ptr_equal(hend, s.ptr + cases[i].len);
+        }
+    }
+    /* cut short at every length: no over-read, and a prefix that is an address is one */
+    struct kr_str full = tu_heap("192.168.100.200");
+    for (size_t n = 1; n <= full.len; n++) {
+        struct kr_str s = tu_heapn(full.ptr, n);
+        const char *hend = NULL;
+        int kind = kr_sip_scan_host(s.ptr, s.ptr + s.len, &hend);
+        bool v4 = kr_sip_ipv4_valid(s.ptr, s.len);
+        assert_int_equal(kind, v4 ? KR_SIP_HOST_IPV4 : -1);
+    }
+}
+
+/* Duplicates and Content-Length noted while indexing; the _ref accessors. */
+static void test_index_notes(void **state)
+{
+    (void)state;
+    struct kr_sip_msg m;
+    struct kr_err e;
+
+    assert_int_equal(parse("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                           "v: SIP/2.0/TCP g\r\nTo: <sip:a@b>\r\nf: <sip:c@d>;tag=9\r\n"
+                           "l: 2\r\nContent-Length: 2\r\n\r\nab",
+                           &m, &e),
+                     0);
+    assert_int_equal(kr_sip_msg_dups(&m),
+                     (1u << KR_SIP_HDR_VIA) | (1u << KR_SIP_HDR_CONTENT_LENGTH));
+    size_t cl = 0;
+    assert_int_equal(kr_sip_msg_clen(&m, &cl), 0);
+    assert_int_equal(cl, 2);
+    /* the same answers without the cache (a hand-made message) */
+    struct kr_sip_msg h = m;
+    h.parsed = NULL;
+    assert_int_equal(kr_sip_msg_dups(&h), kr_sip_msg_dups(&m));
+    cl = 0;
+    assert_int_equal(kr_sip_msg_clen(&h, &cl), 0);
+    assert_int_equal(cl, 2);
+
+    struct kr_sip_via tmp;
+    const struct kr_sip_via *v1 = NULL;
+    const struct kr_sip_via *v2 = NULL;
+    struct kr_str rest;
+    assert_int_equal(kr_sip_msg_via1_ref(&m, &tmp, &v1, &rest), 0);
+    assert_int_equal(kr_sip_msg_via1_ref(&m, &tmp, &v2, NULL), 0);
+    assert_ptr_equal(v1, v2);
+    assert_ptr_not_equal(v1, &tmp);
+    ASSERT_STR(v1->host, "h");
+    ASSERT_STR(v1->branch, "z9hG4bK1");
+    assert_int_equal(rest.len, 0);
+    struct kr_sip_via copy;
+    assert_int_equal(kr_sip_msg_via1(&m, &copy, NULL), 0);
+    assert_memory_equal(&copy.whole, &v1->whole, sizeof(copy.whole));
+    assert_int_equal(kr_sip_msg_via1_ref(&h, &tmp, &v2, NULL), 0);
+    assert_ptr_equal(v2, &tmp);
+    ASSERT_STR(v2->host, "h");
+
+    struct kr_sip_nameaddr ntmp;
+    const struct kr_sip_nameaddr *na = NULL;
+    assert_int_equal(kr_sip_msg_from_ref(&m, &ntmp, &na, NULL), 0);
+    ASSERT_STR(na->tag, "9");
+    assert_int_equal(kr_sip_msg_to_ref(&m, &ntmp, &na, NULL), 0);
+    ASSERT_STR(na->uri, "sip:a@b");
+    assert_int_equal(na->tag.len, 0);
+    assert_int_equal(kr_sip_msg_to_ref(&h, &ntmp, &na, NULL), 0);
+    assert_ptr_equal(na, &ntmp);
+    ASSERT_STR(na->uri, "sip:a@b");
+
+    /* none, and different values */
+    assert_int_equal(parse("OPTIONS sip:a@b SIP/2.0\r\nTo: <sip:a@b>\r\n\r\n", &m, &e), 0);
+    assert_int_equal(kr_sip_msg_dups(&m), 0);
+    assert_int_equal(kr_sip_msg_clen(&m, &cl), KR_ENOTFOUND);
+    assert_int_equal(kr_sip_msg_via1_ref(&m, &tmp, &v1, NULL), KR_ENOTFOUND);
+    assert_int_equal(kr_sip_msg_from_ref(&m, &ntmp, &na, NULL), KR_ENOTFOUND);
+    assert_int_equal(parse("OPTIONS sip:a@b SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\nab", &m, &e), KR_EPARSE);
+    assert_int_equal(kr_sip_msg_clen(&m, &cl), KR_EPARSE);
+    assert_int_equal(parse("OPTIONS sip:a@b SIP/2.0\r\nl: x\r\n\r\nab", &m, &e), KR_EPARSE);
+    assert_int_equal(kr_sip_msg_clen(&m, &cl), KR_EPARSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +845,9 @@ int main(void)
         T(test_content_length),
         T(test_limits),
         T(test_frame),
+        T(test_lceq_exact),
+        T(test_scan_host),
+        T(test_index_notes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
