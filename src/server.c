@@ -18,10 +18,10 @@
 #include "cfg/cfg.h"
 #include "cfg/ctx.h"
 #include "core/log.h"
-#include "kr_config.h"
 #include "core/rpc.h"
 #include "core/stats.h"
 #include "core/worker.h"
+#include "kr_config.h"
 #include "modules/core/fwd.h"
 #include "modules/htable/htable.h"
 #include "modules/sl/sl.h"
@@ -169,8 +169,7 @@ static void on_reply(struct kr_ctx *ctx)
     kr_fwd_reply(ctx);
 }
 
-static void on_message(struct kr_worker *w, const struct kr_rcv *rcv, const char *data,
-                       size_t len)
+static void on_message(struct kr_worker *w, const struct kr_rcv *rcv, const char *data, size_t len)
 {
     struct srv_worker *sw = w->user;
     struct kr_sip_msg msg;
@@ -388,8 +387,8 @@ int kr_server_start(struct kr_server *s)
     struct kr_rpc_core_hooks hooks = {
         .shutdown = ask_shutdown,
         .started = time(NULL),
-        .workers = core->children > 0 ? (unsigned)core->children
-                                      : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+        .workers =
+            core->children > 0 ? (unsigned)core->children : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
     };
     if (kr_rpc_register_core(&hooks) < 0) {
         KR_ERR("cannot register the core RPC commands");

@@ -182,7 +182,8 @@ static void check_modparams(struct checker *k)
                     pv_modparam(k, mp);
                 }
             } else {
-                ERR(k, mp->mod_loc, "unknown module '" KR_STR_FMT "' in modparam", KR_STR_ARG(mp->mod));
+                ERR(k, mp->mod_loc, "unknown module '" KR_STR_FMT "' in modparam",
+                    KR_STR_ARG(mp->mod));
             }
             continue;
         }

@@ -234,7 +234,7 @@ struct kr_modparam {
     struct kr_str mod;
     struct kr_str name;
     struct kr_value v;
-    struct kr_str text; /* the value as text (ints too) */
+    struct kr_str text;     /* the value as text (ints too) */
     struct kr_loc loc;      /* the modparam keyword */
     struct kr_loc mod_loc;  /* the module name */
     struct kr_loc name_loc; /* the parameter name */

@@ -8,11 +8,11 @@
 
 enum kr_errcode {
     KR_OK = 0,
-    KR_EAGAIN = -1,   /* more bytes needed */
-    KR_EPARSE = -2,   /* malformed input */
-    KR_ELIMIT = -3,   /* a size or count limit was passed */
-    KR_ENOMEM = -4,   /* allocation failed (or arena cap reached) */
-    KR_EIO = -5,      /* socket / file error */
+    KR_EAGAIN = -1, /* more bytes needed */
+    KR_EPARSE = -2, /* malformed input */
+    KR_ELIMIT = -3, /* a size or count limit was passed */
+    KR_ENOMEM = -4, /* allocation failed (or arena cap reached) */
+    KR_EIO = -5,    /* socket / file error */
     KR_ENOTFOUND = -6,
     KR_EINVAL = -7,   /* bad argument from our own code or config */
     KR_EVERSION = -8, /* unsupported protocol version (SIP 505) */

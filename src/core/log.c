@@ -73,8 +73,8 @@ static int syslog_prio(int level)
 void kr_log_write(int level, const char *unit, const char *fmt, ...)
 {
     char line[2048];
-    int n = snprintf(line, sizeof(line), "%s: %s [%s] ", kr_log_level_name(level), unit,
-                     thread_tag);
+    int n =
+        snprintf(line, sizeof(line), "%s: %s [%s] ", kr_log_level_name(level), unit, thread_tag);
     if (n < 0 || (size_t)n >= sizeof(line)) {
         return;
     }

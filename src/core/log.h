@@ -38,11 +38,11 @@ static inline bool kr_log_enabled(int level)
 #define KR_LOG_UNIT "core"
 #endif
 
-#define KR_LOG(level, ...)                                                                        \
-    do {                                                                                          \
-        if (kr_log_enabled(level)) {                                                              \
-            kr_log_write((level), KR_LOG_UNIT, __VA_ARGS__);                                      \
-        }                                                                                         \
+#define KR_LOG(level, ...)                                                                         \
+    do {                                                                                           \
+        if (kr_log_enabled(level)) {                                                               \
+            kr_log_write((level), KR_LOG_UNIT, __VA_ARGS__);                                       \
+        }                                                                                          \
     } while (0)
 
 #define KR_ALERT(...) KR_LOG(KR_L_ALERT, __VA_ARGS__)
@@ -54,10 +54,10 @@ static inline bool kr_log_enabled(int level)
 #define KR_DBG(...) KR_LOG(KR_L_DBG, __VA_ARGS__)
 
 /* Invariant check, on in every build. A failure is a bug in korero, never bad input. */
-#define kr_assert(cond)                                                                           \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            kr_assert_fail(#cond, __FILE__, __LINE__);                                            \
-        }                                                                                         \
+#define kr_assert(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            kr_assert_fail(#cond, __FILE__, __LINE__);                                             \
+        }                                                                                          \
     } while (0)
 _Noreturn void kr_assert_fail(const char *what, const char *file, int line);

@@ -30,22 +30,22 @@ enum kr_stat {
     KR_STAT_RCV_REPL_4XX,
     KR_STAT_RCV_REPL_5XX,
     KR_STAT_RCV_REPL_6XX,
-    KR_STAT_SENT_REPLIES,     /* stateless replies sent by korero */
-    KR_STAT_FWD_REQUESTS,     /* requests forwarded */
-    KR_STAT_FWD_REPLIES,      /* replies relayed */
-    KR_STAT_DROP_REQUESTS,    /* requests dropped by the script or unroutable */
+    KR_STAT_SENT_REPLIES,  /* stateless replies sent by korero */
+    KR_STAT_FWD_REQUESTS,  /* requests forwarded */
+    KR_STAT_FWD_REPLIES,   /* replies relayed */
+    KR_STAT_DROP_REQUESTS, /* requests dropped by the script or unroutable */
     KR_STAT_DROP_REPLIES,
-    KR_STAT_ERR_REQUESTS,     /* malformed requests (answered 400 or dropped) */
-    KR_STAT_ERR_REPLIES,      /* malformed replies (dropped) */
-    KR_STAT_PARSE_ERRORS,     /* unparseable bytes dropped (no reply possible) */
-    KR_STAT_UDP_RCV_DROPS,    /* datagrams the kernel dropped on our sockets (SO_RXQ_OVFL) */
+    KR_STAT_ERR_REQUESTS,  /* malformed requests (answered 400 or dropped) */
+    KR_STAT_ERR_REPLIES,   /* malformed replies (dropped) */
+    KR_STAT_PARSE_ERRORS,  /* unparseable bytes dropped (no reply possible) */
+    KR_STAT_UDP_RCV_DROPS, /* datagrams the kernel dropped on our sockets (SO_RXQ_OVFL) */
     KR_STAT_SEND_ERRORS,
-    KR_STAT_TCP_CONNECTIONS,  /* open now (gauge) */
+    KR_STAT_TCP_CONNECTIONS, /* open now (gauge) */
     KR_STAT_TCP_ACCEPTED,
-    KR_STAT_TCP_CONNECTED,    /* outgoing connections opened */
-    KR_STAT_TCP_REFUSED,      /* accepts refused at tcp_max_connections */
-    KR_STAT_TCP_TIMEOUTS,     /* closed by tcp_connection_lifetime */
-    KR_STAT_TCP_SENDQ_FULL,   /* sends refused: queue over its limit */
+    KR_STAT_TCP_CONNECTED,  /* outgoing connections opened */
+    KR_STAT_TCP_REFUSED,    /* accepts refused at tcp_max_connections */
+    KR_STAT_TCP_TIMEOUTS,   /* closed by tcp_connection_lifetime */
+    KR_STAT_TCP_SENDQ_FULL, /* sends refused: queue over its limit */
     KR_STAT__COUNT,
 };
 

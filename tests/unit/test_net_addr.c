@@ -84,8 +84,8 @@ static int parse(const char *spec, struct kr_listen *out, struct kr_err *err)
 /* The hand-written IPv4 formatter against inet_ntop on edge values. */
 static void test_ipv4_text(void **state)
 {
-    static const char *const ips[] = { "0.0.0.0", "255.255.255.255", "10.0.100.9",
-                                       "192.168.1.10", "1.22.133.4", "99.100.101.250" };
+    static const char *const ips[] = { "0.0.0.0",      "255.255.255.255", "10.0.100.9",
+                                       "192.168.1.10", "1.22.133.4",      "99.100.101.250" };
     char buf[KR_ADDR_STRLEN];
     (void)state;
     for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
