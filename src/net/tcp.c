@@ -85,7 +85,7 @@ struct kr_conn {
     struct sendq_chunk *qtail;
     size_t qbytes;
     bool registered; /* fd is in the owner's epoll set */
-    bool corked;     /* owner thread only: handling a read, writes are gathered */
+    bool corked;     /* under lock: the owner is handling a read, writes are gathered */
     bool close_after_drain;
 };
 
@@ -569,8 +569,10 @@ static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned 
         kr_stat_inc(KR_STAT_TCP_SENDQ_FULL);
         return KR_ELIMIT;
     }
-    /* Only the owner, while it handles this connection's read, gathers its writes. */
-    bool cork = state == CONN_OPEN && kr_worker_current() == c->owner->w && c->corked;
+    /* While the owner handles this connection's read, every write (its own replies and
+     * other workers' relayed messages) is gathered; the owner sends them when it is done,
+     * so nobody arms EPOLLOUT for data that is about to go anyway. */
+    bool cork = state == CONN_OPEN && c->corked;
     if (state == CONN_OPEN && !c->qhead && !cork) {
         while (off < len) {
             ssize_t n = c->io->write(c, data + off, len - off);
@@ -734,8 +736,8 @@ static bool rbuf_reserve(struct kr_conn *c, size_t need, size_t cap_max)
  * waits for EPOLLOUT. */
 static void conn_uncork(struct kr_conn *c)
 {
-    c->corked = false;
     pthread_mutex_lock(&c->lock);
+    c->corked = false;
     bool pending = c->qhead != NULL;
     pthread_mutex_unlock(&c->lock);
     if (!pending) {
@@ -791,7 +793,9 @@ static void conn_read(struct kr_conn *c)
         c->rlen = len;
     }
     size_t used = 0;
+    pthread_mutex_lock(&c->lock);
     c->corked = true;
+    pthread_mutex_unlock(&c->lock);
     int rc = conn_frame(c, data, len, &used);
     conn_uncork(c);
     size_t left = len - used;
