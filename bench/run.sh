@@ -20,6 +20,10 @@ TCP_CONNS=${BENCH_TCP_CONNS:-4}
 CLIENT_THREADS=${BENCH_CLIENT_THREADS:-1}
 SERVERS=${BENCH_SERVERS:-"korero kamailio"}
 CASES=${BENCH_CASES:-"options forward"}
+# Pinning: the server under test on its own core, the load generator and responder on
+# the others, so that they never compete with it for CPU (the rate then measures the
+# server). auto: on when the machine has 2 or more cores; 0: off.
+PIN=${BENCH_PIN:-auto}
 TRANSPORTS=${BENCH_TRANSPORTS:-"udp tcp"}
 START_TIMEOUT=${BENCH_START_TIMEOUT:-10}
 KORERO=${KORERO:-"$ROOT/build/korero"}
@@ -186,12 +190,22 @@ say ""
 
 # ---------------------------------------------------------------- runs
 
+NCPU=$(nproc 2>/dev/null || echo 1)
+SRV_RUN=""
+LOAD_RUN=""
+if [ "$PIN" != 0 ] && [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+    SRV_RUN="taskset -c $((NCPU - 1))"
+    LOAD_RUN="taskset -c 0-$((NCPU - 2))"
+    say "pinning: servers on core $((NCPU - 1)), load generator and responder on 0-$((NCPU - 2))" \
+        "(BENCH_PIN=0 to share all cores)"
+fi
+
 RESP_PORT=""
 case " $CASES " in
 *" forward "*)
     RESP_PORT=$("$SIPLOAD" freeport 1) || die "no free port for the responder"
     for t in $TRANSPORTS; do
-        "$SIPLOAD" respond -t "$t" -p "$RESP_PORT" >"$WORK/responder-$t.log" 2>&1 &
+        $LOAD_RUN "$SIPLOAD" respond -t "$t" -p "$RESP_PORT" >"$WORK/responder-$t.log" 2>&1 &
         RESP_PIDS="$RESP_PIDS $!"
     done
     sleep 0.2
@@ -210,10 +224,10 @@ start_server() { # server case transport port -> SRV_PID
         -e "s/@CHILDREN@/$CHILDREN/g" "$BENCH/$srv-$cas.cfg" >"$cfg"
     case "$srv" in
     korero)
-        "$KORERO" -f "$cfg" >"$log" 2>&1 &
+        $SRV_RUN "$KORERO" -f "$cfg" >"$log" 2>&1 &
         ;;
     kamailio)
-        "$KAMAILIO" -DD -E -f "$cfg" -m "$KAM_SHM" -M "$KAM_PKG" -x "$KAM_MEM" -X "$KAM_MEM" \
+        $SRV_RUN "$KAMAILIO" -DD -E -f "$cfg" -m "$KAM_SHM" -M "$KAM_PKG" -x "$KAM_MEM" -X "$KAM_MEM" \
             -Y "$WORK/kamailio-run" >"$log" 2>&1 &
         ;;
     esac
@@ -256,7 +270,7 @@ run_one() { # case transport server repetition
         win=$TCP_WINDOW conns=$TCP_CONNS
     fi
     out="$WORK/client-$cas-$tr-$srv-$rep.out"
-    "$SIPLOAD" client -t "$tr" -p "$port" -w "$win" -c "$conns" -T "$CLIENT_THREADS" \
+    $LOAD_RUN "$SIPLOAD" client -t "$tr" -p "$port" -w "$win" -c "$conns" -T "$CLIENT_THREADS" \
         -d "$SECS" -u "$WARMUP" -P "$SRV_PID" >"$out" 2>"$out.err" &
     CLIENT_PID=$!
     wait "$CLIENT_PID" && crc=0 || crc=$?
