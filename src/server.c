@@ -76,25 +76,35 @@ static const enum kr_stat class_stat[] = {
     KR_STAT_RCV_REPL_4XX, KR_STAT_RCV_REPL_5XX, KR_STAT_RCV_REPL_6XX,
 };
 
-/* A message that failed to parse: answer when it is a request we can answer (it has a
- * Via to copy; never an ACK), otherwise drop it and count. The answer goes to the
- * source address and port: a Via in a malformed message is not to be trusted. */
+/* Answers a request korero found broken, to the source address and port (a Via in a
+ * broken message is not to be trusted); an ACK, or a request without Via, is dropped. */
+static void refuse(struct kr_ctx *ctx, unsigned code, struct kr_str reason)
+{
+    const struct kr_sip_msg *m = ctx->msg;
+
+    if (m->method_id == KR_SIP_METHOD_ACK || m->first[KR_SIP_HDR_VIA] < 0) {
+        KR_DBG("dropped invalid request: " KR_STR_FMT, KR_STR_ARG(reason));
+        return;
+    }
+    ctx->force_rport = true;
+    if (kr_sl_reply(ctx, code, reason, KR_STR_NULL) < 0) {
+        KR_DBG("could not answer an invalid request");
+    }
+}
+
+/* A message that failed to parse: a request is refused (400, or 505 for another SIP
+ * version), anything else is dropped; both are counted. */
 static void reject(struct kr_ctx *ctx, int rc, const struct kr_err *err)
 {
     const struct kr_sip_msg *m = ctx->msg;
 
-    if (!m->is_request) {
-        kr_stat_inc(m->status ? KR_STAT_ERR_REPLIES : KR_STAT_PARSE_ERRORS);
+    if (!m->is_request || rc == KR_ENOMEM) {
+        kr_stat_inc(m->is_request || !m->status ? KR_STAT_PARSE_ERRORS : KR_STAT_ERR_REPLIES);
         KR_DBG("dropped malformed message from %s: %s", ctx->rcv->sock ? ctx->rcv->sock->name : "?",
                err->reason ? err->reason : kr_strerror(rc));
         return;
     }
-    if (m->first[KR_SIP_HDR_VIA] < 0 || m->method_id == KR_SIP_METHOD_ACK || rc == KR_ENOMEM) {
-        kr_stat_inc(KR_STAT_PARSE_ERRORS);
-        KR_DBG("dropped malformed request: %s", err->reason ? err->reason : kr_strerror(rc));
-        return;
-    }
-    kr_stat_inc(KR_STAT_ERR_REQUESTS);
+    kr_stat_inc(m->first[KR_SIP_HDR_VIA] < 0 ? KR_STAT_PARSE_ERRORS : KR_STAT_ERR_REQUESTS);
     unsigned code = rc == KR_EVERSION ? 505 : 400;
     struct kr_buf reason;
     kr_buf_init_arena(&reason, ctx->arena, 96, 200);
@@ -103,10 +113,7 @@ static void reject(struct kr_ctx *ctx, int rc, const struct kr_err *err)
         kr_buf_append_c(&reason, " - ");
         kr_buf_append_c(&reason, err->reason);
     }
-    ctx->force_rport = true;
-    if (kr_sl_reply(ctx, code, kr_buf_str(&reason), KR_STR_NULL) < 0) {
-        KR_DBG("could not answer a malformed request");
-    }
+    refuse(ctx, code, kr_buf_str(&reason));
 }
 
 /* RFC 3261 §16.3: a proxy validates a request before it routes it. The core does what
@@ -128,12 +135,7 @@ static bool validate(struct kr_ctx *ctx)
         return true;
     }
     kr_stat_inc(KR_STAT_ERR_REQUESTS);
-    if (ctx->msg->method_id == KR_SIP_METHOD_ACK || ctx->msg->first[KR_SIP_HDR_VIA] < 0) {
-        KR_DBG("dropped invalid request: %s", err.reason ? err.reason : "?");
-        return false;
-    }
-    ctx->force_rport = true;
-    kr_sl_reply(ctx, code, kr_str_c(err.reason ? err.reason : "Bad Request"), KR_STR_NULL);
+    refuse(ctx, code, kr_str_c(err.reason ? err.reason : "Bad Request"));
     return false;
 }
 
