@@ -24,7 +24,9 @@
 #include "kr_config.h"
 #include "modules/core/fwd.h"
 #include "modules/htable/htable.h"
+#include "modules/msrp/msrp.h"
 #include "modules/sl/sl.h"
+#include "msrp/frame.h"
 #include "net/net.h"
 #include "sip/check.h"
 #include "sip/msg.h"
@@ -39,6 +41,8 @@ struct kr_server {
     size_t nmyself;
     sigset_t sigs;
     bool started;
+    struct msrp_mod *msrp; /* the msrp module's state when loaded: MSRP frames on streams */
+    size_t msrp_whole;     /* MSRP frames up to this size are framed whole */
 };
 
 /* Per-worker state hung on kr_worker.user. */
@@ -171,6 +175,11 @@ static void on_reply(struct kr_ctx *ctx)
     kr_fwd_reply(ctx);
 }
 
+static bool is_msrp(const char *data, size_t len)
+{
+    return len >= 5 && memcmp(data, "MSRP ", 5) == 0;
+}
+
 static void on_message(struct kr_worker *w, const struct kr_rcv *rcv, const char *data, size_t len)
 {
     struct srv_worker *sw = w->user;
@@ -184,6 +193,11 @@ static void on_message(struct kr_worker *w, const struct kr_rcv *rcv, const char
         i++;
     }
     if (i == len) {
+        return;
+    }
+    if (sw->srv->msrp && rcv->conn_id && is_msrp(data + i, len - i)) {
+        kr_msrp_recv(sw->srv->msrp, sw->srv->cfg, w, sw->vars, rcv, data + i, len - i);
+        kr_arena_reset(&w->arena);
         return;
     }
     kr_ctx_init(&ctx, sw->srv->cfg, &w->arena, &msg, rcv, sw->vars);
@@ -202,13 +216,44 @@ static void on_message(struct kr_worker *w, const struct kr_rcv *rcv, const char
 _Static_assert(sizeof(struct kr_sip_frame_state) <= sizeof(struct kr_net_frame_state),
                "the SIP framer's state must fit the connection's scratch");
 
+_Static_assert(sizeof(struct kr_msrp_stream_state) <= sizeof(struct kr_net_frame_state),
+               "the MSRP framer's state must fit the connection's scratch");
+
+/* A stream carries SIP and, with the msrp module, MSRP: each message's first bytes say
+ * which ("MSRP " starts an MSRP frame), so the two may alternate on one connection. */
 static int frame(const char *data, size_t len, struct kr_net_frame_state *st, size_t *skip,
                  size_t *msg_len, struct kr_err *err)
 {
     const struct kr_cfg_core *core = kr_cfg_core(running->cfg);
+    if (running->msrp) {
+        size_t i = 0;
+        while (i < len && (data[i] == '\r' || data[i] == '\n')) {
+            i++;
+        }
+        size_t n = len - i < 5 ? len - i : 5;
+        if (memcmp(data + i, "MSRP ", n) == 0) {
+            if (n < 5) {
+                *skip = i;
+                return KR_EAGAIN;
+            }
+            struct kr_msrp_stream_state *ms = (struct kr_msrp_stream_state *)(void *)st->b;
+            int rc = kr_msrp_frame_stream(data + i, len - i, running->msrp_whole, KR_MSRP_MAX_HEAD,
+                                          ms, msg_len, err);
+            *skip = i;
+            return rc == KR_MSRP_FRAME_HEAD ? KR_NET_FRAME_HEAD : rc;
+        }
+    }
     struct kr_sip_frame_state *fs = (struct kr_sip_frame_state *)(void *)st->b;
     return kr_sip_frame_resume(data, len, KR_SIP_MAX_MSG, !core->tcp_accept_no_cl, fs, skip,
                                msg_len, err);
+}
+
+static void on_closed(struct kr_worker *w, uint64_t conn_id)
+{
+    (void)w;
+    if (running && running->msrp) {
+        kr_msrp_conn_closed(running->msrp, conn_id);
+    }
 }
 
 static int worker_init(struct kr_worker *w, void *arg)
@@ -407,6 +452,8 @@ int kr_server_start(struct kr_server *s)
         return -1;
     }
     running = s;
+    s->msrp = kr_msrp_of(s->cfg);
+    s->msrp_whole = s->msrp ? kr_msrp_whole_max(s->msrp) : 0;
     struct kr_net_opts no = {
         .listens = s->listens,
         .nlistens = s->nlistens,
@@ -415,7 +462,10 @@ int kr_server_start(struct kr_server *s)
         .frame = frame,
         .worker_init = worker_init,
         .worker_fini = worker_fini,
+        .closed = on_closed,
         .arg = s,
+        /* MSRP frames up to the whole-frame size are read whole */
+        .max_msg_size = s->msrp_whole + 1024 > KR_NET_DEF_MAX_MSG ? s->msrp_whole + 1024 : 0,
         .tcp_connection_lifetime = (unsigned)core->tcp_connection_lifetime,
         .tcp_max_connections = (unsigned)core->tcp_max_connections,
         .tcp_connect_timeout = (unsigned)core->tcp_connect_timeout,

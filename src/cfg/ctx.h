@@ -20,6 +20,7 @@ struct kr_worker;
 struct kr_cfg;
 struct kr_vars;
 struct kr_pv_cache;
+struct kr_msrp_rx;
 
 /* One AVP ($avp(name)): a stack per name, newest first, as Kamailio's. Arena memory. */
 struct kr_avp {
@@ -45,6 +46,9 @@ struct kr_ctx {
     struct kr_arena *arena;   /* per-message memory */
     const struct kr_cfg *cfg; /* the config tree this message runs on */
     struct kr_sip_msg *msg;   /* NULL for non-SIP events */
+    /* The MSRP frame handled by event_route[msrp:frame-in] (the msrp module's), else NULL.
+     * msg is then a SIP view of the frame's headers (Kamailio's sipmsg) or NULL. */
+    struct kr_msrp_rx *msrp;
     const struct kr_rcv *rcv; /* where the message came from; NULL for timer events */
     enum kr_route_type route_type;
 

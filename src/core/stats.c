@@ -44,6 +44,25 @@ static const char *const names[KR_STAT__COUNT] = {
     [KR_STAT_TCP_REFUSED] = "tcp.refused",
     [KR_STAT_TCP_TIMEOUTS] = "tcp.timeouts",
     [KR_STAT_TCP_SENDQ_FULL] = "tcp.sendq_full",
+    [KR_STAT_MSRP_RCV_SEND] = "msrp.rcv_send",
+    [KR_STAT_MSRP_RCV_REPORT] = "msrp.rcv_report",
+    [KR_STAT_MSRP_RCV_AUTH] = "msrp.rcv_auth",
+    [KR_STAT_MSRP_RCV_NICKNAME] = "msrp.rcv_nickname",
+    [KR_STAT_MSRP_RCV_OTHER] = "msrp.rcv_other",
+    [KR_STAT_MSRP_RCV_RESPONSES] = "msrp.rcv_responses",
+    [KR_STAT_MSRP_FWD_SEND] = "msrp.fwd_send",
+    [KR_STAT_MSRP_FWD_REPORT] = "msrp.fwd_report",
+    [KR_STAT_MSRP_FWD_AUTH] = "msrp.fwd_auth",
+    [KR_STAT_MSRP_FWD_NICKNAME] = "msrp.fwd_nickname",
+    [KR_STAT_MSRP_FWD_OTHER] = "msrp.fwd_other",
+    [KR_STAT_MSRP_FWD_RESPONSES] = "msrp.fwd_responses",
+    [KR_STAT_MSRP_BYTES_RELAYED] = "msrp.bytes_relayed",
+    [KR_STAT_MSRP_AUTH_OK] = "msrp.auth_ok",
+    [KR_STAT_MSRP_AUTH_FAILED] = "msrp.auth_failed",
+    [KR_STAT_MSRP_SESSIONS] = "msrp.active_sessions",
+    [KR_STAT_MSRP_REPORTS] = "msrp.reports_generated",
+    [KR_STAT_MSRP_ERRORS] = "msrp.error_responses",
+    [KR_STAT_MSRP_BAD_FRAMES] = "msrp.bad_frames",
 };
 
 const char *kr_stat_name(enum kr_stat s)
@@ -53,5 +72,5 @@ const char *kr_stat_name(enum kr_stat s)
 
 int kr_stat_is_gauge(enum kr_stat s)
 {
-    return s == KR_STAT_TCP_CONNECTIONS;
+    return s == KR_STAT_TCP_CONNECTIONS || s == KR_STAT_MSRP_SESSIONS;
 }

@@ -10,6 +10,7 @@
 #include "modules/ctl/ctl.h"
 #include "modules/htable/htable.h"
 #include "modules/maxfwd/maxfwd.h"
+#include "modules/msrp/msrp.h"
 #include "modules/sanity/sanity.h"
 #include "modules/siputils/siputils.h"
 #include "modules/sl/sl.h"
@@ -19,7 +20,7 @@
 
 const struct kr_module *const kr_builtin_modules[] = {
     &kr_mod_core,     &kr_mod_sl,  &kr_mod_xlog, &kr_mod_textops, &kr_mod_maxfwd, &kr_mod_sanity,
-    &kr_mod_siputils, &kr_mod_ctl, &kr_mod_auth, &kr_mod_htable,  &kr_mod_uuid,   NULL,
+    &kr_mod_siputils, &kr_mod_ctl, &kr_mod_auth, &kr_mod_htable,  &kr_mod_uuid,   &kr_mod_msrp, NULL,
 };
 
 const char *const kr_core_module_aliases[] = {

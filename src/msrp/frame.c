@@ -497,6 +497,91 @@ long kr_msrp_find_end(const char *data, size_t len, struct kr_str tid, struct kr
     return KR_EAGAIN;
 }
 
+/* ---------------------------------------------------------------- stream framing */
+
+bool kr_msrp_tid_collides(struct kr_str body, struct kr_str tid)
+{
+    const char *p = body.ptr;
+    const char *end = body.ptr + body.len;
+    while (p && (size_t)(end - p) >= DASHES + tid.len) {
+        p = memchr(p, '-', (size_t)(end - p) - (DASHES + tid.len) + 1);
+        if (!p) {
+            break;
+        }
+        if (memcmp(p, end_dashes, DASHES) == 0 && memcmp(p + DASHES, tid.ptr, tid.len) == 0) {
+            return true;
+        }
+        p++;
+    }
+    return false;
+}
+
+struct kr_str kr_msrp_start_tid(const char *data, size_t len)
+{
+    if (len < 6 || memcmp(data, "MSRP ", 5) != 0) {
+        return KR_STR_NULL;
+    }
+    size_t i = 5;
+    while (i < len && i - 5 <= KR_MSRP_TID_MAX && is_ident(data[i])) {
+        i++;
+    }
+    struct kr_str t = kr_str_make(data + 5, i - 5);
+    if (i >= len || data[i] != ' ' || !kr_msrp_tid_valid(t)) {
+        return KR_STR_NULL;
+    }
+    return t;
+}
+
+int kr_msrp_frame_stream(const char *data, size_t len, size_t whole, size_t max_head,
+                         struct kr_msrp_stream_state *st, size_t *msg_len, struct kr_err *err)
+{
+    if (st->start_len == 0) {
+        size_t lim = len < KR_MSRP_START_LINE_MAX ? len : KR_MSRP_START_LINE_MAX;
+        const char *lf = memchr(data, '\n', lim);
+        if (lf == NULL) {
+            if (len >= KR_MSRP_START_LINE_MAX) {
+                return kr_err_set(err, KR_EPARSE, KR_MSRP_START_LINE_MAX, "start line too long");
+            }
+            return KR_EAGAIN;
+        }
+        size_t at = (size_t)(lf - data);
+        if (at == 0 || data[at - 1] != '\r') {
+            return kr_err_set(err, KR_EPARSE, at, "start line not ended by CRLF");
+        }
+        if (kr_msrp_start_tid(data, at).len == 0) {
+            return kr_err_set(err, KR_EPARSE, 5, "no transaction id in the start line");
+        }
+        st->start_len = at - 1;
+        kr_msrp_end_init(&st->end, true);
+        st->end.matched = 0; /* the start line's own CRLF is fed */
+    }
+    struct kr_str tid = kr_msrp_start_tid(data, st->start_len + 2);
+    size_t from = st->start_len + st->end.pos;
+    if (from < len) {
+        long r = kr_msrp_find_end(data + from, len - from, tid, &st->end, NULL);
+        if (r >= 0) {
+            *msg_len = from + (size_t)r;
+            return 0;
+        }
+    }
+    if (len < whole) {
+        return KR_EAGAIN;
+    }
+    size_t head_len = 0;
+    int rc = kr_msrp_frame_head(data, len, max_head, &st->head, &head_len, err);
+    if (rc == KR_EAGAIN) {
+        return kr_err_set(err, KR_ELIMIT, len, "frame head too long");
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    if (!st->head.has_body) {
+        return kr_err_set(err, KR_EPARSE, head_len, "end-line does not match the transaction");
+    }
+    *msg_len = head_len;
+    return KR_MSRP_FRAME_HEAD;
+}
+
 /* ---------------------------------------------------------------- value parsers */
 
 int kr_msrp_path_next(struct kr_str *rest, struct kr_msrp_uri *u, struct kr_err *err)

@@ -70,6 +70,7 @@ struct kr_msrp_frame {
 
 enum {
     KR_MSRP_MAX_HEADERS = 128,
+    KR_MSRP_MAX_HEAD = 16384, /* longest header part a relay reads */
     KR_MSRP_TID_MIN = 4,
     KR_MSRP_TID_MAX = 32,
 };
@@ -130,6 +131,38 @@ void kr_msrp_end_init(struct kr_msrp_end_state *st, bool body);
  * so far. The bytes that are surely body so far are st->pos - st->matched. */
 long kr_msrp_find_end(const char *data, size_t len, struct kr_str tid, struct kr_msrp_end_state *st,
                       char *flag);
+
+/* Stream framing of whole frames, for a transport: what kr_msrp_frame_stream learnt
+ * about the frame at the start of a growing buffer. Zero it for each new frame; it fits
+ * a connection's 64-byte framer scratch. */
+struct kr_msrp_stream_state {
+    size_t start_len; /* 0 until the start line was read; then the offset of its CRLF */
+    struct kr_msrp_end_state end;
+    struct kr_msrp_head_state head;
+};
+
+enum {
+    KR_MSRP_FRAME_HEAD = 1,       /* kr_msrp_frame_stream: a head; the body streams */
+    KR_MSRP_START_LINE_MAX = 512, /* longest start line looked for */
+};
+
+/* Finds the frame at the start of data (it must start with "MSRP "): the first end-line
+ * of its tid after the start line ends it, whatever the lines before look like, so that
+ * a frame with malformed headers is still cut whole and can be answered 400. Returns 0
+ * with *msg_len the frame's length through the end-line's CRLF; KR_MSRP_FRAME_HEAD when
+ * the end is not in the first `whole` bytes but the head is complete and a body follows:
+ * *msg_len is then the head's length (the blank line included) and the body is for the
+ * caller to stream; KR_EAGAIN when more bytes are needed; KR_EPARSE when no start line
+ * with a valid tid can be read or the head of a large frame is malformed; KR_ELIMIT when
+ * its head passes max_head. Resumable: each byte is searched once. */
+int kr_msrp_frame_stream(const char *data, size_t len, size_t whole, size_t max_head,
+                         struct kr_msrp_stream_state *st, size_t *msg_len, struct kr_err *err);
+/* True when "-------" tid occurs in body: a frame with that tid would end there for its
+ * receiver (RFC 4975 §7: a sender picks a tid whose end-line is not in the body). */
+bool kr_msrp_tid_collides(struct kr_str body, struct kr_str tid);
+/* The tid of the start line at data (which holds at least the start line), or an empty
+ * slice when it cannot be read. */
+struct kr_str kr_msrp_start_tid(const char *data, size_t len);
 
 /* --- header value parsers. Each takes the value slice, returns 0 or KR_EPARSE with err
  * (offset into the value). --- */

@@ -115,5 +115,6 @@ int kr_net_tcp_init(struct kr_net *net);
 /* Closes and frees every connection (after the workers stopped and their tasks ran). */
 void kr_net_tcp_fini(struct kr_net *net);
 void kr_net_tcp_on_accept(struct kr_loop *l, struct kr_watch *wt, uint32_t events);
+struct iovec;
 int kr_net_tcp_send(struct kr_net *net, struct kr_worker *w, const struct kr_listen *from,
-                    const struct kr_send_dst *dst, const char *data, size_t len);
+                    const struct kr_send_dst *dst, const struct iovec *iov, unsigned n);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "net/internal.h"
@@ -106,11 +107,33 @@ int kr_net_send(struct kr_worker *w, const struct kr_send_dst *dst, const char *
             }
         }
         return kr_net_udp_send(net, w, from, dst, data, len);
-    case KR_PROTO_TCP:
-        return kr_net_tcp_send(net, w, from, dst, data, len);
+    case KR_PROTO_TCP: {
+        struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+        return kr_net_tcp_send(net, w, from, dst, &iov, 1);
+    }
     default:
         return KR_ENOTFOUND;
     }
+}
+
+int kr_net_sendv(struct kr_worker *w, const struct kr_send_dst *dst, const struct iovec *iov,
+                 unsigned n)
+{
+    struct kr_net *net = running;
+    if (!net) {
+        return KR_ENOTFOUND;
+    }
+    if (dst->proto != KR_PROTO_TCP) {
+        return KR_EINVAL;
+    }
+    const struct kr_listen *from = NULL;
+    if (dst->from) {
+        from = kr_net_listen_of(net, dst->from);
+        if (!from || from->proto != dst->proto) {
+            return KR_ENOTFOUND;
+        }
+    }
+    return kr_net_tcp_send(net, w, from, dst, iov, n);
 }
 
 /* ---- sockets ---- */

@@ -29,6 +29,27 @@ struct kr_listen {
     bool is_wildcard;
 };
 
+struct kr_worker;
+
+/* Where a stream connection's bytes go while a message's body is streamed (cut-through):
+ * installed by the receive callback for a message the framer cut as a head only
+ * (KR_NET_FRAME_HEAD), removed when feed says the message is done. Owner thread. */
+enum kr_net_sink_state {
+    KR_NET_SINK_MORE = 0, /* consumed what it could; give it the next bytes */
+    KR_NET_SINK_DONE,     /* the message ended: the bytes after go to the framer again */
+    KR_NET_SINK_PAUSE,    /* stop reading the connection until kr_net_conn_resume */
+};
+struct kr_net_sink {
+    /* Consumes data (the bytes read after the head, in order). Returns the bytes
+     * consumed (0..len; what is not consumed is offered again later) and sets *state;
+     * negative closes the connection. */
+    long (*feed)(struct kr_worker *w, void *arg, const char *data, size_t len,
+                 enum kr_net_sink_state *state);
+    /* The connection closed with the sink installed; w is NULL at shutdown (free only). */
+    void (*abort)(struct kr_worker *w, void *arg);
+    void *arg;
+};
+
 /* Where a message came from; valid while the message is handled. */
 struct kr_rcv {
     enum kr_uri_proto proto;
@@ -36,6 +57,9 @@ struct kr_rcv {
     struct kr_sockaddr dst;       /* local address it arrived at */
     const struct kr_listen *sock; /* the listen entry it arrived on */
     uint64_t conn_id;             /* stream connection id ($conid), 0 for UDP */
+    /* Non-NULL when the message is a head whose body follows (KR_NET_FRAME_HEAD): the
+     * receive callback must fill it, or the connection is closed. */
+    struct kr_net_sink *sink;
 };
 
 enum kr_send_flags {
@@ -52,9 +76,9 @@ struct kr_send_dst {
     /* UDP from a wildcard listen entry: the local IP to send from (usually rcv->dst of the
      * request being answered); NULL lets the kernel choose by route. */
     const struct kr_sockaddr *src_ip;
+    /* stream: where to store the id of the connection the message went to (may be NULL) */
+    uint64_t *used_conn;
 };
-
-struct kr_worker;
 
 /* Sends one message. UDP: one datagram. Stream: appended to the connection's send queue
  * (written at once when the queue is empty); a new connection is opened when none exists
@@ -69,6 +93,12 @@ struct kr_worker;
  * tcp_sendq_max (nothing of it is written then). After KR_SEND_CLOSE or
  * kr_net_conn_close a connection takes no new messages: a later send opens a new one. */
 int kr_net_send(struct kr_worker *w, const struct kr_send_dst *dst, const char *data, size_t len);
+
+/* The same for a message in pieces (stream destinations only: the pieces are written as
+ * one message, never interleaved with another sender's; KR_EINVAL for UDP). */
+struct iovec;
+int kr_net_sendv(struct kr_worker *w, const struct kr_send_dst *dst, const struct iovec *iov,
+                 unsigned n);
 
 /* The listen entry to send from for proto and the destination's family, or NULL. */
 const struct kr_listen *kr_net_pick_listen(enum kr_uri_proto proto, const struct kr_sockaddr *to);
@@ -111,6 +141,11 @@ struct kr_net_frame_state {
     _Alignas(8) unsigned char b[64];
 };
 
+/* A framer's positive answer: data + *skip, *msg_len bytes, is the head of a message whose
+ * body follows; the receive callback gets the head with rcv->sink set and installs a
+ * sink that takes the rest. */
+enum { KR_NET_FRAME_HEAD = 1 };
+
 /* Stream framing: finds the first message in data. Returns 0 with the message at
  * data + *skip, *msg_len bytes long (*skip counts leading bytes to drop, e.g. CRLF
  * keep-alives); KR_EAGAIN when more bytes are needed (*skip may still say how many
@@ -134,11 +169,13 @@ enum {
 struct kr_net_opts {
     const struct kr_listen *listens; /* copied at start; ids are reassigned by position */
     size_t nlistens;
-    unsigned workers;                 /* 0: number of online CPUs */
-    kr_net_recv_fn *recv;             /* required */
-    kr_net_frame_fn *frame;           /* required when a stream listen exists or is used */
-    kr_worker_init_fn *worker_init;   /* optional, in each worker thread before its loop */
-    kr_worker_fini_fn *worker_fini;   /* optional, in each worker thread after its loop */
+    unsigned workers;               /* 0: number of online CPUs */
+    kr_net_recv_fn *recv;           /* required */
+    kr_net_frame_fn *frame;         /* required when a stream listen exists or is used */
+    kr_worker_init_fn *worker_init; /* optional, in each worker thread before its loop */
+    kr_worker_fini_fn *worker_fini; /* optional, in each worker thread after its loop */
+    /* optional: a stream connection closed (owner thread; w is NULL at shutdown) */
+    void (*closed)(struct kr_worker *w, uint64_t conn_id);
     void *arg;                        /* passed to worker_init / worker_fini */
     unsigned tcp_connection_lifetime; /* s idle before a connection is closed; 0: 120 */
     unsigned tcp_connect_timeout;     /* s for an outgoing connect; 0: 10 */
@@ -185,3 +222,16 @@ int kr_net_conn_close(uint64_t id);
 /* Copies what is known about connection id. Returns 0 or KR_ENOTFOUND (also once it is
  * closing). Any thread. */
 int kr_net_conn_info(uint64_t id, struct kr_net_conn_info *out);
+
+/* Back-pressure. A sender that streams into connection id asks to be told when its send
+ * queue has drained: returns 0 when the queue is below the high-water mark
+ * (tcp_sendq_max / 4; go on writing), 1 when it is above: connection waiter is resumed
+ * (kr_net_conn_resume) once the queue falls below a quarter of that mark or id closes;
+ * KR_ENOTFOUND when id is gone. Any thread. */
+int kr_net_conn_wait_drain(uint64_t id, uint64_t waiter);
+/* Stops reading connection id until kr_net_conn_resume: for the receive callback, on
+ * the connection's owner thread (back-pressure for messages relayed whole). */
+void kr_net_conn_pause(uint64_t id);
+/* Reads of a connection paused by its sink (KR_NET_SINK_PAUSE) start again: the bytes
+ * not consumed yet are offered to the sink first. Any thread; 0 or KR_ENOTFOUND. */
+int kr_net_conn_resume(uint64_t id);

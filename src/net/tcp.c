@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/stats.h"
@@ -23,7 +24,7 @@
 #include "core/log.h"
 
 enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
-enum { REQ_ADOPT = 1u, REQ_CLOSE = 2u };
+enum { REQ_ADOPT = 1u, REQ_CLOSE = 2u, REQ_RESUME = 4u };
 enum { ACCEPT_BATCH = 64 };
 
 struct sendq_chunk {
@@ -42,8 +43,11 @@ enum { CORK_CHUNK = 16384 };
  * their own (the framer is per connection for the same reason: MSRP sniffing). */
 struct conn_io {
     ssize_t (*read)(struct kr_conn *c, void *buf, size_t len);
-    ssize_t (*write)(struct kr_conn *c, const void *buf, size_t len);
+    ssize_t (*writev)(struct kr_conn *c, const struct iovec *iov, int n);
 };
+
+/* Most pieces one message is written from (kr_net_sendv); more are refused. */
+enum { IOV_MAX_PIECES = 16 };
 
 struct kr_conn {
     uint64_t id;
@@ -72,6 +76,8 @@ struct kr_conn {
     char *rbuf; /* bytes of an incomplete message; NULL when none */
     size_t rlen;
     size_t rcap;
+    struct kr_net_sink sink; /* feed set while a message body is streamed */
+    bool paused;             /* the sink asked to stop reading (under lock too) */
     /* written by the owner only; readable without the lock (table lookups) */
     atomic_int state;
     /* set by anyone once the connection is to close (KR_SEND_CLOSE, kr_net_conn_close):
@@ -87,6 +93,9 @@ struct kr_conn {
     bool registered; /* fd is in the owner's epoll set */
     bool corked;     /* under lock: the owner is handling a read, writes are gathered */
     bool close_after_drain;
+    uint64_t *waiters; /* connections to resume once the queue drains (back-pressure) */
+    size_t nwaiters;
+    size_t capwaiters;
 };
 
 /* Process-wide, so that ids are never reused, even across a transport restart. */
@@ -101,12 +110,13 @@ static ssize_t plain_read(struct kr_conn *c, void *buf, size_t len)
     return recv(c->fd, buf, len, MSG_DONTWAIT);
 }
 
-static ssize_t plain_write(struct kr_conn *c, const void *buf, size_t len)
+static ssize_t plain_writev(struct kr_conn *c, const struct iovec *iov, int n)
 {
-    return send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
+    return sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-static const struct conn_io plain_io = { .read = plain_read, .write = plain_write };
+static const struct conn_io plain_io = { .read = plain_read, .writev = plain_writev };
 
 /* ---- references, slots ---- */
 
@@ -135,6 +145,7 @@ static void conn_free(struct kr_conn *c)
     }
     sendq_free(c);
     free(c->rbuf);
+    free(c->waiters);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -168,6 +179,10 @@ static struct kr_loop *owner_loop(const struct kr_conn *c)
 
 static void conn_on_task(struct kr_loop *l, struct kr_loop_task *t);
 static void conn_on_timer(struct kr_timer *t, void *arg);
+static void conn_resume(struct kr_conn *c);
+static uint32_t conn_events_locked(const struct kr_conn *c);
+static uint64_t *take_waiters_locked(struct kr_conn *c, bool all, size_t *n);
+static void resume_waiters(uint64_t *w, size_t n);
 
 static struct kr_conn *conn_new(struct kr_net *net, struct kr_net_worker *owner, int fd,
                                 enum kr_uri_proto proto, const struct kr_sockaddr *peer,
@@ -436,7 +451,10 @@ static void conn_close(struct kr_conn *c)
     c->registered = false;
     atomic_store_explicit(&c->state, CONN_CLOSED, memory_order_release);
     sendq_free(c);
+    size_t nw = 0;
+    uint64_t *waiters = take_waiters_locked(c, true, &nw);
     pthread_mutex_unlock(&c->lock);
+    resume_waiters(waiters, nw);
     /* Writers check the state under the lock, so from here only this thread uses fd. */
     if (was_registered) {
         kr_loop_watch_del(l, &c->watch);
@@ -452,6 +470,15 @@ static void conn_close(struct kr_conn *c)
     slot_give(c->net);
     kr_stat_dec(KR_STAT_TCP_CONNECTIONS);
     KR_DBG("connection %llu closed", (unsigned long long)c->id);
+    /* Owner thread while workers run; main (no worker) at shutdown. */
+    struct kr_worker *w = kr_net_running() ? c->owner->w : NULL;
+    if (c->sink.abort) {
+        c->sink.abort(w, c->sink.arg);
+    }
+    c->sink = (struct kr_net_sink){ 0 };
+    if (c->net->o.closed) {
+        c->net->o.closed(w, c->id);
+    }
     conn_unref(c);
 }
 
@@ -465,6 +492,9 @@ static void conn_on_task(struct kr_loop *l, struct kr_loop_task *t)
     }
     if (bits & REQ_CLOSE) {
         conn_close(c);
+    }
+    if (bits & REQ_RESUME) {
+        conn_resume(c);
     }
     conn_unref(c); /* the task's reference */
 }
@@ -498,6 +528,42 @@ static void touch(struct kr_conn *c)
 
 /* ---- writing ---- */
 
+/* The events the owner's epoll waits for: input unless the sink paused the reads, output
+ * while data is queued. Under c->lock. */
+static uint32_t conn_events_locked(const struct kr_conn *c)
+{
+    return (c->paused ? 0u : (uint32_t)EPOLLIN) | (c->qhead ? (uint32_t)EPOLLOUT : 0u);
+}
+
+static size_t high_water(const struct kr_conn *c)
+{
+    return c->net->o.tcp_sendq_max / 4;
+}
+
+/* Takes the waiting senders off c once its queue is low (or c is closing). Under lock;
+ * the caller resumes them after unlocking and frees the array. */
+static uint64_t *take_waiters_locked(struct kr_conn *c, bool all, size_t *n)
+{
+    *n = 0;
+    if (c->nwaiters == 0 || (!all && c->qbytes > high_water(c) / 4)) {
+        return NULL;
+    }
+    uint64_t *w = c->waiters;
+    *n = c->nwaiters;
+    c->waiters = NULL;
+    c->nwaiters = 0;
+    c->capwaiters = 0;
+    return w;
+}
+
+static void resume_waiters(uint64_t *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        kr_net_conn_resume(w[i]);
+    }
+    free(w);
+}
+
 /* Owner thread: writes queued data; disarms EPOLLOUT when the queue is empty. */
 static void conn_flush(struct kr_conn *c)
 {
@@ -510,36 +576,51 @@ static void conn_flush(struct kr_conn *c)
         return;
     }
     while (c->qhead) {
-        struct sendq_chunk *ch = c->qhead;
-        ssize_t n = c->io->write(c, ch->data + ch->off, ch->len - ch->off);
-        if (n < 0) {
+        struct iovec iov[IOV_MAX_PIECES];
+        int n = 0;
+        for (struct sendq_chunk *ch = c->qhead; ch && n < IOV_MAX_PIECES; ch = ch->next) {
+            iov[n].iov_base = ch->data + ch->off;
+            iov[n].iov_len = ch->len - ch->off;
+            n++;
+        }
+        ssize_t w = c->io->writev(c, iov, n);
+        if (w < 0) {
             if (errno == EINTR) {
                 continue;
             }
             fail = errno != EAGAIN && errno != EWOULDBLOCK;
             break;
         }
-        if (n == 0) {
+        if (w == 0) {
             break;
         }
         progress = true;
-        ch->off += (size_t)n;
-        c->qbytes -= (size_t)n;
-        if (ch->off == ch->len) {
-            c->qhead = ch->next;
-            if (!c->qhead) {
-                c->qtail = NULL;
+        size_t done = (size_t)w;
+        c->qbytes -= done;
+        while (done > 0) {
+            struct sendq_chunk *ch = c->qhead;
+            size_t take = ch->len - ch->off < done ? ch->len - ch->off : done;
+            ch->off += take;
+            done -= take;
+            if (ch->off == ch->len) {
+                c->qhead = ch->next;
+                if (!c->qhead) {
+                    c->qtail = NULL;
+                }
+                free(ch);
             }
-            free(ch);
         }
     }
     if (!fail && !c->qhead) {
         if (c->registered) {
-            kr_loop_watch_mod(owner_loop(c), &c->watch, EPOLLIN);
+            kr_loop_watch_mod(owner_loop(c), &c->watch, conn_events_locked(c));
         }
         close_now = c->close_after_drain;
     }
+    size_t nw = 0;
+    uint64_t *waiters = take_waiters_locked(c, fail || close_now, &nw);
     pthread_mutex_unlock(&c->lock);
+    resume_waiters(waiters, nw);
     if (progress) {
         touch(c);
     }
@@ -552,12 +633,64 @@ static void conn_flush(struct kr_conn *c)
     }
 }
 
+static size_t iov_total(const struct iovec *iov, unsigned n)
+{
+    size_t t = 0;
+    for (unsigned i = 0; i < n; i++) {
+        t += iov[i].iov_len;
+    }
+    return t;
+}
+
+/* Appends the bytes of iov past the first `skip` ones to the queue. Under lock. */
+static int queue_locked(struct kr_conn *c, const struct iovec *iov, unsigned n, size_t skip,
+                        size_t rest, bool cork)
+{
+    struct sendq_chunk *ch = c->qtail;
+    bool fits = ch && ch->cap - ch->len >= rest;
+    if (!fits) {
+        size_t cap = cork && rest < CORK_CHUNK ? CORK_CHUNK : rest;
+        ch = malloc(sizeof(*ch) + cap);
+        if (!ch) {
+            return KR_ENOMEM;
+        }
+        ch->next = NULL;
+        ch->len = 0;
+        ch->off = 0;
+        ch->cap = cap;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        size_t l = iov[i].iov_len;
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        memcpy(ch->data + ch->len, (const char *)iov[i].iov_base + skip, l - skip);
+        ch->len += l - skip;
+        skip = 0;
+    }
+    c->qbytes += rest;
+    if (!fits) {
+        if (c->qtail) {
+            c->qtail->next = ch;
+        } else {
+            c->qhead = ch;
+        }
+        c->qtail = ch;
+    }
+    return 0;
+}
+
 /* Any thread. Returns 0, KR_ENOTFOUND (closed), KR_ELIMIT, KR_ENOMEM or KR_EIO. */
-static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned flags)
+static int conn_writev(struct kr_conn *c, const struct iovec *iov, unsigned n, unsigned flags)
 {
     int rc = 0;
     bool close_req = false;
+    size_t len = iov_total(iov, n);
     size_t off = 0;
+    if (n > IOV_MAX_PIECES) {
+        return KR_EINVAL;
+    }
     pthread_mutex_lock(&c->lock);
     int state = atomic_load(&c->state);
     if (state == CONN_CLOSED || c->close_after_drain || atomic_load(&c->closing)) {
@@ -574,13 +707,27 @@ static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned 
      * so nobody arms EPOLLOUT for data that is about to go anyway. */
     bool cork = state == CONN_OPEN && c->corked;
     if (state == CONN_OPEN && !c->qhead && !cork) {
+        struct iovec v[IOV_MAX_PIECES];
         while (off < len) {
-            ssize_t n = c->io->write(c, data + off, len - off);
-            if (n > 0) {
-                off += (size_t)n;
-            } else if (n < 0 && errno == EINTR) {
+            /* the pieces not written yet */
+            unsigned k = 0;
+            size_t skip = off;
+            for (unsigned i = 0; i < n; i++) {
+                if (skip >= iov[i].iov_len) {
+                    skip -= iov[i].iov_len;
+                    continue;
+                }
+                v[k].iov_base = (char *)iov[i].iov_base + skip;
+                v[k].iov_len = iov[i].iov_len - skip;
+                skip = 0;
+                k++;
+            }
+            ssize_t w = c->io->writev(c, v, (int)k);
+            if (w > 0) {
+                off += (size_t)w;
+            } else if (w < 0 && errno == EINTR) {
                 continue;
-            } else if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+            } else if (w == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
                 break;
             } else {
                 rc = KR_EIO;
@@ -588,35 +735,12 @@ static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned 
             }
         }
     }
-    if (rc == 0 && off < len && c->qtail && c->qtail->cap - c->qtail->len >= len - off) {
-        /* room left in the last chunk (gathered writes) */
-        memcpy(c->qtail->data + c->qtail->len, data + off, len - off);
-        c->qtail->len += len - off;
-        c->qbytes += len - off;
-        off = len;
-    }
     if (rc == 0 && off < len) {
-        size_t cap = cork && len - off < CORK_CHUNK ? CORK_CHUNK : len - off;
-        struct sendq_chunk *ch = malloc(sizeof(*ch) + cap);
-        if (!ch) {
-            rc = KR_ENOMEM;
-        } else {
-            ch->next = NULL;
-            ch->len = len - off;
-            ch->off = 0;
-            ch->cap = cap;
-            memcpy(ch->data, data + off, len - off);
-            if (c->qtail) {
-                c->qtail->next = ch;
-            } else {
-                c->qhead = ch;
-            }
-            c->qtail = ch;
-            c->qbytes += ch->len;
-            if (state == CONN_OPEN && c->registered && !cork) {
-                /* epoll_ctl is thread-safe; the lock orders it with the owner's own. */
-                kr_loop_watch_mod(owner_loop(c), &c->watch, EPOLLIN | EPOLLOUT);
-            }
+        bool was_empty = c->qhead == NULL;
+        rc = queue_locked(c, iov, n, off, len - off, cork);
+        if (rc == 0 && was_empty && state == CONN_OPEN && c->registered && !cork) {
+            /* epoll_ctl is thread-safe; the lock orders it with the owner's own. */
+            kr_loop_watch_mod(owner_loop(c), &c->watch, conn_events_locked(c));
         }
     }
     if (rc == 0 && (flags & KR_SEND_CLOSE)) {
@@ -640,6 +764,12 @@ static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned 
     return rc;
 }
 
+static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned flags)
+{
+    struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+    return conn_writev(c, &iov, 1, flags);
+}
+
 /* ---- reading ---- */
 
 /* RFC 5626 §3.5.1: a double-CRLF "ping" among the skipped leading bytes gets a CRLF
@@ -654,8 +784,36 @@ static void pong_if_ping(struct kr_conn *c, const char *p, size_t skip)
     }
 }
 
-/* Cuts messages from data and hands them to the receive callback. Sets *used to the bytes
- * consumed. Returns 0, or the framer's error (the connection must close). */
+/* Hands data to the installed sink. Returns 0 with *used set and c->sink.feed cleared
+ * when the message ended; KR_EAGAIN when the sink wants more or paused (c->paused);
+ * KR_EIO when it failed (the connection must close). */
+static int conn_feed_sink(struct kr_conn *c, const char *data, size_t len, size_t *used)
+{
+    enum kr_net_sink_state st = KR_NET_SINK_MORE;
+    long n = c->sink.feed(c->owner->w, c->sink.arg, data, len, &st);
+    if (n < 0 || (size_t)n > len) {
+        *used = 0;
+        return KR_EIO;
+    }
+    *used = (size_t)n;
+    if (st == KR_NET_SINK_DONE) {
+        c->sink = (struct kr_net_sink){ 0 };
+        return 0;
+    }
+    if (st == KR_NET_SINK_PAUSE) {
+        pthread_mutex_lock(&c->lock);
+        c->paused = true;
+        if (c->registered) {
+            kr_loop_watch_mod(owner_loop(c), &c->watch, conn_events_locked(c));
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+    return KR_EAGAIN;
+}
+
+/* Cuts messages from data and hands them to the receive callback (or the body of a
+ * streamed message to its sink). Sets *used to the bytes consumed. Returns 0, or the
+ * framer's error (the connection must close). */
 static int conn_frame(struct kr_conn *c, const char *data, size_t len, size_t *used)
 {
     struct kr_worker *w = c->owner->w;
@@ -669,13 +827,28 @@ static int conn_frame(struct kr_conn *c, const char *data, size_t len, size_t *u
     };
     size_t off = 0;
     int rc = 0;
-    while (off < len) {
+    while (off < len && !c->paused) {
+        if (c->sink.feed) {
+            size_t n = 0;
+            rc = conn_feed_sink(c, data + off, len - off, &n);
+            off += n;
+            if (rc == KR_EAGAIN) {
+                rc = 0;
+                break;
+            }
+            if (rc != 0) {
+                break;
+            }
+            continue;
+        }
         size_t skip = 0;
         size_t mlen = 0;
         struct kr_err err = { 0 };
         size_t avail = len - off;
         rc = c->frame(data + off, avail, &c->fstate, &skip, &mlen, &err);
-        if (rc == 0) {
+        bool head = rc == KR_NET_FRAME_HEAD;
+        if (rc == 0 || head) {
+            rc = 0;
             if (mlen == 0 || skip > avail || mlen > avail - skip) {
                 rc = KR_EPARSE;
                 err.reason = "framer returned a bad length";
@@ -700,9 +873,16 @@ static int conn_frame(struct kr_conn *c, const char *data, size_t len, size_t *u
             break;
         }
         memset(&c->fstate, 0, sizeof(c->fstate));
+        rcv.sink = head ? &c->sink : NULL;
         net->o.recv(w, &rcv, data + off + skip, mlen);
         kr_arena_reset(&w->arena);
         off += skip + mlen;
+        if (head && !c->sink.feed) {
+            KR_DBG("connection %llu: nobody takes the body of a streamed message",
+                   (unsigned long long)c->id);
+            rc = KR_EPARSE;
+            break;
+        }
     }
     *used = off;
     return rc;
@@ -746,20 +926,71 @@ static void conn_uncork(struct kr_conn *c)
     conn_flush(c);
     pthread_mutex_lock(&c->lock);
     if (c->qhead && c->registered && atomic_load(&c->state) == CONN_OPEN) {
-        kr_loop_watch_mod(owner_loop(c), &c->watch, EPOLLIN | EPOLLOUT);
+        kr_loop_watch_mod(owner_loop(c), &c->watch, conn_events_locked(c));
     }
     pthread_mutex_unlock(&c->lock);
+}
+
+/* Owner thread: hands len bytes at data to the framer / sink; keeps what is left in
+ * c->rbuf. fresh: data is the worker's scratch buffer (nothing was pending); else data is
+ * c->rbuf holding len bytes. */
+static void conn_process(struct kr_conn *c, const char *data, size_t len, bool fresh)
+{
+    size_t max = c->net->o.max_msg_size;
+    size_t cap_max = max + KR_NET_RBUF_HEADROOM;
+    size_t used = 0;
+    pthread_mutex_lock(&c->lock);
+    c->corked = true;
+    pthread_mutex_unlock(&c->lock);
+    int rc = conn_frame(c, data, len, &used);
+    conn_uncork(c);
+    size_t left = len - used;
+    /* a paused sink may leave one read's worth; a framer no more than the max size */
+    if (rc != 0 || (left > max && !c->paused)) {
+        if (rc == 0) {
+            KR_DBG("connection %llu: message over %zu bytes", (unsigned long long)c->id, max);
+        }
+        kr_stat_inc(KR_STAT_PARSE_ERRORS);
+        conn_close(c);
+        return;
+    }
+    if (fresh) {
+        if (left > 0) {
+            c->rlen = 0;
+            if (!rbuf_reserve(c, left > KR_NET_RBUF_MIN ? left : KR_NET_RBUF_MIN,
+                              left > cap_max ? left : cap_max)) {
+                conn_close(c);
+                return;
+            }
+            memcpy(c->rbuf, data + used, left);
+            c->rlen = left;
+        }
+        return;
+    }
+    if (left == 0) {
+        free(c->rbuf);
+        c->rbuf = NULL;
+        c->rcap = 0;
+        c->rlen = 0;
+        return;
+    }
+    if (used > 0) {
+        memmove(c->rbuf, c->rbuf + used, left);
+    }
+    c->rlen = left;
 }
 
 /* Owner thread. Reads once (level-triggered epoll calls again while data is left). */
 static void conn_read(struct kr_conn *c)
 {
     struct kr_net_worker *nw = c->owner;
-    size_t max = c->net->o.max_msg_size;
-    size_t cap_max = max + KR_NET_RBUF_HEADROOM;
+    size_t cap_max = c->net->o.max_msg_size + KR_NET_RBUF_HEADROOM;
     bool fresh = c->rlen == 0;
     char *buf;
     size_t room;
+    if (c->paused) {
+        return;
+    }
     if (fresh) {
         /* Nothing pending: read into the worker's scratch buffer and deliver from it;
          * only an incomplete tail is copied to the connection. */
@@ -787,49 +1018,29 @@ static void conn_read(struct kr_conn *c)
         return;
     }
     touch(c);
-    const char *data = fresh ? nw->scratch : c->rbuf;
-    size_t len = fresh ? (size_t)n : c->rlen + (size_t)n;
-    if (!fresh) {
-        c->rlen = len;
-    }
-    size_t used = 0;
-    pthread_mutex_lock(&c->lock);
-    c->corked = true;
-    pthread_mutex_unlock(&c->lock);
-    int rc = conn_frame(c, data, len, &used);
-    conn_uncork(c);
-    size_t left = len - used;
-    if (rc != 0 || left > max) {
-        if (rc == 0) {
-            KR_DBG("connection %llu: message over %zu bytes", (unsigned long long)c->id, max);
-        }
-        kr_stat_inc(KR_STAT_PARSE_ERRORS);
-        conn_close(c);
-        return;
-    }
     if (fresh) {
-        if (left > 0) {
-            c->rlen = 0;
-            if (!rbuf_reserve(c, left > KR_NET_RBUF_MIN ? left : KR_NET_RBUF_MIN, cap_max)) {
-                conn_close(c);
-                return;
-            }
-            memcpy(c->rbuf, data + used, left);
-            c->rlen = left;
-        }
+        conn_process(c, nw->scratch, (size_t)n, true);
+    } else {
+        c->rlen += (size_t)n;
+        conn_process(c, c->rbuf, c->rlen, false);
+    }
+}
+
+/* Owner thread: a paused sink may take bytes again. */
+static void conn_resume(struct kr_conn *c)
+{
+    if (!c->paused || is_closed(c)) {
         return;
     }
-    if (left == 0) {
-        free(c->rbuf);
-        c->rbuf = NULL;
-        c->rcap = 0;
-        c->rlen = 0;
-        return;
+    pthread_mutex_lock(&c->lock);
+    c->paused = false;
+    if (c->registered) {
+        kr_loop_watch_mod(owner_loop(c), &c->watch, conn_events_locked(c));
     }
-    if (used > 0) {
-        memmove(c->rbuf, c->rbuf + used, left);
+    pthread_mutex_unlock(&c->lock);
+    if (c->rlen > 0) {
+        conn_process(c, c->rbuf, c->rlen, false);
     }
-    c->rlen = left;
 }
 
 /* Owner thread: an outgoing connect finished (or failed). */
@@ -867,7 +1078,9 @@ static void conn_on_io(struct kr_loop *l, struct kr_watch *wt, uint32_t events)
             conn_connected(c);
         }
     } else {
-        if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        if (c->paused && (events & (EPOLLERR | EPOLLHUP))) {
+            conn_close(c); /* not read while paused: a dead peer is closed here */
+        } else if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
             conn_read(c);
         }
         if ((events & EPOLLOUT) && atomic_load(&c->state) == CONN_OPEN) {
@@ -1015,7 +1228,7 @@ static int conn_connect(struct kr_net *net, struct kr_worker *w, const struct kr
 }
 
 int kr_net_tcp_send(struct kr_net *net, struct kr_worker *w, const struct kr_listen *from,
-                    const struct kr_send_dst *dst, const char *data, size_t len)
+                    const struct kr_send_dst *dst, const struct iovec *iov, unsigned n)
 {
     int family = dst->to.u.sa.sa_family;
     bool have_to = family == AF_INET || family == AF_INET6;
@@ -1039,7 +1252,10 @@ int kr_net_tcp_send(struct kr_net *net, struct kr_worker *w, const struct kr_lis
             }
             created = true;
         }
-        int rc = conn_write(c, data, len, dst->flags);
+        int rc = conn_writev(c, iov, n, dst->flags);
+        if (dst->used_conn) {
+            *dst->used_conn = c->id;
+        }
         conn_unref(c);
         c = NULL;
         if (rc == KR_ENOTFOUND && created) {
@@ -1092,4 +1308,70 @@ int kr_net_conn_info(uint64_t id, struct kr_net_conn_info *out)
     pthread_mutex_unlock(&c->lock);
     conn_unref(c);
     return 0;
+}
+
+int kr_net_conn_wait_drain(uint64_t id, uint64_t waiter)
+{
+    struct kr_net *net = kr_net_running();
+    struct kr_conn *c = net ? find_id(net->conns, id) : NULL;
+    if (!c) {
+        return KR_ENOTFOUND;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&c->lock);
+    if (is_closed(c)) {
+        rc = KR_ENOTFOUND;
+    } else if (c->qbytes > high_water(c)) {
+        rc = 1;
+        bool known = false;
+        for (size_t i = 0; i < c->nwaiters; i++) {
+            known = known || c->waiters[i] == waiter;
+        }
+        if (!known && c->nwaiters == c->capwaiters) {
+            size_t cap = c->capwaiters ? c->capwaiters * 2 : 4;
+            uint64_t *p = realloc(c->waiters, cap * sizeof(*p));
+            if (p) {
+                c->waiters = p;
+                c->capwaiters = cap;
+            }
+        }
+        if (!known && c->nwaiters < c->capwaiters) {
+            c->waiters[c->nwaiters++] = waiter;
+        } else if (!known) {
+            rc = 0; /* cannot remember it: let it go on (the queue limit still holds) */
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    conn_unref(c);
+    return rc;
+}
+
+int kr_net_conn_resume(uint64_t id)
+{
+    struct kr_net *net = kr_net_running();
+    struct kr_conn *c = net ? find_id(net->conns, id) : NULL;
+    if (!c) {
+        return KR_ENOTFOUND;
+    }
+    conn_request(c, REQ_RESUME);
+    conn_unref(c);
+    return 0;
+}
+
+void kr_net_conn_pause(uint64_t id)
+{
+    struct kr_net *net = kr_net_running();
+    struct kr_conn *c = net ? find_id(net->conns, id) : NULL;
+    if (!c) {
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (!is_closed(c)) {
+        c->paused = true;
+        if (c->registered) {
+            kr_loop_watch_mod(owner_loop(c), &c->watch, conn_events_locked(c));
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    conn_unref(c);
 }
