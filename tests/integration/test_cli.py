@@ -35,12 +35,12 @@ def test_default_config_checks():
 
 
 def test_examples_check():
-    d = os.path.join(ROOT, "examples")
-    for name in sorted(os.listdir(d)):
-        if name.endswith(".cfg"):
-            r = subprocess.run([KORERO, "-c", "-f", os.path.join(d, name)],
-                               capture_output=True, text=True, timeout=10)
-            assert r.returncode == 0, name + ": " + r.stderr
+    for d in (os.path.join(ROOT, "examples"), os.path.join(ROOT, "etc")):
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".cfg"):
+                r = subprocess.run([KORERO, "-c", "-f", os.path.join(d, name)],
+                                   capture_output=True, text=True, timeout=10)
+                assert r.returncode == 0, name + ": " + r.stderr
 
 
 def test_good_config(tmp_path):

@@ -615,3 +615,34 @@ def test_big_message(net, chunk):
             pending.discard(r.tid)
     assert not pending, "%d chunks without 200" % len(pending)
     assert peak < RSS_LIMIT_KB, "korero peaked at %d kB resident" % peak
+
+
+# --- the shipped configuration ------------------------------------------------------------
+
+def test_shipped_relay_config(korero):
+    """etc/msrp-relay.cfg runs as shipped (port moved with -A) and relays between its two
+    example users."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "etc", "msrp-relay.cfg")) as f:
+        cfg = f.read().replace("/tmp/korero-msrp-ctl.sock", "@CTL@")
+    port = free_port()
+    k = korero(cfg, args=["-A", "MSRP_PORT=%d" % port], probe=("tcp", "127.0.0.1", port))
+    uri = mc.make_uri("127.0.0.1", port)
+    users = {}
+    for user in ("alice", "bob"):
+        c = mc.Client("127.0.0.1", port)
+        r = c.auth(uri, user, user + "-secret")
+        assert r.frame.status == 200, r.frame
+        assert r.use_path[0].startswith("msrp://127.0.0.1:%d/" % port)
+        c.sess = r.use_path[0]
+        users[user] = c
+    alice, bob = users["alice"], users["bob"]
+    try:
+        sent = alice.send_message([bob.sess, bob.uri], None, b"from the shipped config")
+        r = alice.expect_response(sent.tids[0], timeout=3)
+        assert r is not None and r.status == 200
+        f = bob.expect_request("SEND", timeout=3)
+        assert f is not None and f.body == b"from the shipped config"
+    finally:
+        alice.close()
+        bob.close()
+        k.stop()

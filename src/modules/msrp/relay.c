@@ -555,7 +555,6 @@ static int stream_relay(struct kr_msrp_rx *rx, const struct hop *h, struct kr_st
         return rc < 0 ? rc : KR_ENOMEM;
     }
     install(rx, s);
-    kr_stat_inc(KR_STAT_MSRP_RCV_SEND - KR_STAT_MSRP_RCV_SEND + KR_STAT_MSRP_FWD_SEND);
     return 1;
 }
 
