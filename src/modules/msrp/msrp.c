@@ -368,9 +368,7 @@ void kr_msrp_recv(struct msrp_mod *m, const struct kr_cfg *cfg, struct kr_worker
     if (rc < 0) {
         /* a body-less frame whose start line could not be read still gets 400 */
         bad_frame(&rx, &err, rc);
-        if (rx.streamed) {
-            msrp_sink_discard(&rx);
-        }
+        msrp_sink_discard(&rx);
         return;
     }
     if (rx.f.is_request) {
@@ -398,9 +396,8 @@ void kr_msrp_recv(struct msrp_mod *m, const struct kr_cfg *cfg, struct kr_worker
     if (kr_cfg_run(cfg, &ctx, KR_CFG_ROUTE_EVENT, ev) == KR_ENOTFOUND) {
         KR_DBG("no event_route[msrp:frame-in]: frame dropped");
     }
-    if (rx.streamed && !rx.done) {
-        msrp_sink_discard(&rx);
-    }
+    /* the body of a streamed frame nobody relayed (answered, dropped) is read away */
+    msrp_sink_discard(&rx);
 }
 
 /* ---- script functions ---- */
@@ -425,6 +422,19 @@ static int f_reply(struct kr_ctx *ctx, const struct kr_arg *a, unsigned n)
     }
     if (n > 2 && a[2].present && kr_arg_str(ctx, &a[2], &hdrs) < 0) {
         return -1;
+    }
+    if (hdrs.len &&
+        (hdrs.len < 2 || hdrs.ptr[hdrs.len - 2] != '\r' || hdrs.ptr[hdrs.len - 1] != '\n')) {
+        /* each header line ends in CRLF; Kamailio sends a last one without it into the
+         * end-line, which no peer can read: end it here */
+        struct kr_buf b;
+        kr_buf_init_arena(&b, ctx->arena, hdrs.len + 2, 1 << 16);
+        kr_buf_append_str(&b, hdrs);
+        kr_buf_append(&b, "\r\n", 2);
+        if (b.err) {
+            return -1;
+        }
+        hdrs = kr_buf_str(&b);
     }
     if (kr_str_to_u64(code_s, 999, &code) < 0 || code < 100) {
         KR_WARN("msrp_reply: bad code '" KR_STR_FMT "'", KR_STR_ARG(code_s));

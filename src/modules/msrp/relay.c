@@ -482,6 +482,9 @@ static void install(struct kr_msrp_rx *rx, struct rsink *s)
 
 void msrp_sink_discard(struct kr_msrp_rx *rx)
 {
+    if (!rx->streamed || rx->rcv->sink->feed) {
+        return; /* a whole frame, or a sink took the body already */
+    }
     struct rsink *s = rsink_new(rx);
     if (!s) {
         return; /* nobody takes the body: the transport closes the connection */
@@ -992,8 +995,20 @@ static int auto_forward(struct kr_msrp_rx *rx, const struct hop *h)
     return 1;
 }
 
+static int auto_frame(struct kr_ctx *ctx, struct kr_msrp_rx *rx, struct kr_str realm,
+                      const struct kr_arg *password);
+
 int msrp_auto(struct kr_ctx *ctx, struct kr_msrp_rx *rx, struct kr_str realm,
               const struct kr_arg *password)
+{
+    int rc = auto_frame(ctx, rx, realm, password);
+    /* whatever was answered, the body of a streamed frame not relayed is read away */
+    msrp_sink_discard(rx);
+    return rc;
+}
+
+static int auto_frame(struct kr_ctx *ctx, struct kr_msrp_rx *rx, struct kr_str realm,
+                      const struct kr_arg *password)
 {
     struct msrp_mod *m = rx->mod;
     const struct kr_msrp_frame *f = &rx->f;
@@ -1008,11 +1023,7 @@ int msrp_auto(struct kr_ctx *ctx, struct kr_msrp_rx *rx, struct kr_str realm,
     const struct kr_msrp_uri *first = &rx->to[0];
     if (first->session_id.len == 0) {
         if (f->method_id == KR_MSRP_METHOD_AUTH && rx->nto == 1) {
-            int rc = auth_request(ctx, rx, realm, password);
-            if (rx->streamed && !rx->done) {
-                msrp_sink_discard(rx);
-            }
-            return rc < 0 ? -1 : 1;
+            return auth_request(ctx, rx, realm, password) < 0 ? -1 : 1;
         }
         /* no session: nothing may pass through (no open relay) */
         if (!report) {
@@ -1068,9 +1079,5 @@ int msrp_auto(struct kr_ctx *ctx, struct kr_msrp_rx *rx, struct kr_str realm,
         h.from = s.sock;
         h.flags = KR_SEND_NO_CONNECT;
     }
-    int rc = auto_forward(rx, &h);
-    if (rx->streamed && !rx->done) {
-        msrp_sink_discard(rx);
-    }
-    return rc < 0 ? -1 : 1;
+    return auto_forward(rx, &h) < 0 ? -1 : 1;
 }
