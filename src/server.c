@@ -248,6 +248,14 @@ static int frame(const char *data, size_t len, struct kr_net_frame_state *st, si
                                msg_len, err);
 }
 
+/* The transport's message size with MSRP: a whole frame, or a head (up to
+ * KR_MSRP_MAX_HEAD) with a little of its body; 0 (the default) without MSRP. */
+static size_t msrp_max_msg(size_t whole)
+{
+    size_t m = (whole > KR_MSRP_MAX_HEAD ? whole : KR_MSRP_MAX_HEAD) + 1024;
+    return whole && m > KR_NET_DEF_MAX_MSG ? m : 0;
+}
+
 static void on_closed(struct kr_worker *w, uint64_t conn_id)
 {
     (void)w;
@@ -465,7 +473,7 @@ int kr_server_start(struct kr_server *s)
         .closed = on_closed,
         .arg = s,
         /* MSRP frames up to the whole-frame size are read whole */
-        .max_msg_size = s->msrp_whole + 1024 > KR_NET_DEF_MAX_MSG ? s->msrp_whole + 1024 : 0,
+        .max_msg_size = msrp_max_msg(s->msrp_whole),
         .tcp_connection_lifetime = (unsigned)core->tcp_connection_lifetime,
         .tcp_max_connections = (unsigned)core->tcp_max_connections,
         .tcp_connect_timeout = (unsigned)core->tcp_connect_timeout,

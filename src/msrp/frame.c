@@ -556,24 +556,35 @@ int kr_msrp_frame_stream(const char *data, size_t len, size_t whole, size_t max_
         st->end.matched = 0; /* the start line's own CRLF is fed */
     }
     struct kr_str tid = kr_msrp_start_tid(data, st->start_len + 2);
+    /* Once found, the whole end-line is matched and end.pos counts the bytes from the
+     * start line's CRLF through it: the state says it without more fields. */
+    const size_t end_line = 2 + DASHES + tid.len + 3;
+    bool found = st->end.matched == end_line;
     size_t from = st->start_len + st->end.pos;
-    if (from < len) {
-        long r = kr_msrp_find_end(data + from, len - from, tid, &st->end, NULL);
-        if (r >= 0) {
-            *msg_len = from + (size_t)r;
-            return 0;
-        }
+    if (!found && from < len) {
+        found = kr_msrp_find_end(data + from, len - from, tid, &st->end, NULL) >= 0;
     }
-    if (len < whole) {
+    size_t frame_len = st->start_len + st->end.pos;
+    if (found && frame_len <= whole) {
+        *msg_len = frame_len;
+        return 0;
+    }
+    if (!found && len < whole) {
         return KR_EAGAIN;
     }
+    /* Past `whole`: the head goes up alone and the body streams, however the bytes
+     * were split (a frame found whole in one read is cut the same way). */
     size_t head_len = 0;
     int rc = kr_msrp_frame_head(data, len, max_head, &st->head, &head_len, err);
-    if (rc == KR_EAGAIN) {
-        return kr_err_set(err, KR_ELIMIT, len, "frame head too long");
-    }
     if (rc < 0) {
-        return rc;
+        return rc; /* KR_EAGAIN: the head is still coming (up to max_head) */
+    }
+    /* nothing to stream: an empty body, or none (then the head ends at the end-line:
+     * a head ended by another tid's dashes is broken however the bytes come) */
+    if (found && (st->head.has_body ? frame_len - head_len <= end_line
+                                    : frame_len - head_len == end_line - 2)) {
+        *msg_len = frame_len;
+        return 0;
     }
     if (!st->head.has_body) {
         return kr_err_set(err, KR_EPARSE, head_len, "end-line does not match the transaction");

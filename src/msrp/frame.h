@@ -149,12 +149,14 @@ enum {
 /* Finds the frame at the start of data (it must start with "MSRP "): the first end-line
  * of its tid after the start line ends it, whatever the lines before look like, so that
  * a frame with malformed headers is still cut whole and can be answered 400. Returns 0
- * with *msg_len the frame's length through the end-line's CRLF; KR_MSRP_FRAME_HEAD when
- * the end is not in the first `whole` bytes but the head is complete and a body follows:
- * *msg_len is then the head's length (the blank line included) and the body is for the
- * caller to stream; KR_EAGAIN when more bytes are needed; KR_EPARSE when no start line
- * with a valid tid can be read or the head of a large frame is malformed; KR_ELIMIT when
- * its head passes max_head. Resumable: each byte is searched once. */
+ * with *msg_len the frame's length through the end-line's CRLF when that is at most
+ * `whole` bytes (or when a longer frame has no body); KR_MSRP_FRAME_HEAD for a frame with
+ * a body longer than `whole` once its head is complete: *msg_len is then the head's length
+ * (the blank line included) and the body is for the caller to stream. The answer does not
+ * depend on how the bytes were split. KR_EAGAIN when more bytes are needed (a head may
+ * grow up to max_head even past `whole`); KR_EPARSE when no start line with a valid tid
+ * can be read or the head of a large frame is malformed; KR_ELIMIT when its head passes
+ * max_head. Resumable: each byte is searched once. */
 int kr_msrp_frame_stream(const char *data, size_t len, size_t whole, size_t max_head,
                          struct kr_msrp_stream_state *st, size_t *msg_len, struct kr_err *err);
 /* True when "-------" tid occurs in body: a frame with that tid would end there for its

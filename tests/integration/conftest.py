@@ -81,7 +81,8 @@ class Korero:
         raise RuntimeError("korero not ready:\n" + self.logtext())
 
     def logtext(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
@@ -122,3 +123,9 @@ def korero(tmp_path):
     yield start
     for k in started:
         k.stop()
+    # The sanitizer build reports into the log (and keeps running after a UBSan report):
+    # any report fails the test that started that korero.
+    for k in started:
+        text = k.logtext()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert marker not in text, "korero log (%s):\n%s" % (marker, text[-6000:])

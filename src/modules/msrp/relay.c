@@ -375,6 +375,7 @@ static long rsink_feed(struct kr_worker *w, void *arg, const char *data, size_t 
 {
     struct rsink *s = arg;
     struct kr_msrp_end_state saved = s->st;
+    uint64_t saved_in = s->in;
     char flag = 0;
     long r = kr_msrp_find_end(data, len, sv(s->tid, s->tid_len), &s->st, &flag);
     size_t used = r >= 0 ? (size_t)r : len;
@@ -411,9 +412,7 @@ static long rsink_feed(struct kr_worker *w, void *arg, const char *data, size_t 
             kr_net_conn_wait_drain(s->dst_conn, s->up_conn) == 1) {
             /* the destination is full: offer these bytes again once it drained */
             s->st = saved;
-            if (r < 0) {
-                s->in -= len;
-            }
+            s->in = saved_in;
             *state = KR_NET_SINK_PAUSE;
             return 0;
         }
