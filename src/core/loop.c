@@ -38,6 +38,8 @@ int kr_loop_init(struct kr_loop *l)
 {
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     l->evfd = -1;
+    l->after_events = NULL;
+    l->after_arg = NULL;
     atomic_init(&l->stop, false);
     l->running = false;
     l->now_ms = kr_time_now_ms();
@@ -181,10 +183,19 @@ static int wait_timeout(struct kr_loop *l, int max_ms)
     return (int)next;
 }
 
+static void after_events(struct kr_loop *l)
+{
+    if (l->after_events) {
+        l->after_events(l, l->after_arg);
+    }
+}
+
 static int iterate(struct kr_loop *l, int max_ms)
 {
     struct epoll_event evs[LOOP_MAX_EVENTS];
-    kr_loop_run_tasks(l);
+    if (kr_loop_run_tasks(l) > 0) {
+        after_events(l);
+    }
     int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, wait_timeout(l, max_ms));
     l->now_ms = kr_time_now_ms();
     if (n < 0) {
@@ -199,6 +210,9 @@ static int iterate(struct kr_loop *l, int max_ms)
         struct kr_watch *w = evs[i].data.ptr;
         w->fn(l, w, evs[i].events);
     }
+    if (n > 0) {
+        after_events(l);
+    }
     kr_timers_run(&l->timers, l->now_ms);
     return n;
 }
@@ -208,7 +222,9 @@ int kr_loop_run_once(struct kr_loop *l, int timeout_ms)
     struct kr_loop *prev = cur_loop;
     cur_loop = l;
     int n = iterate(l, timeout_ms);
-    kr_loop_run_tasks(l);
+    if (kr_loop_run_tasks(l) > 0) {
+        after_events(l);
+    }
     cur_loop = prev;
     return n;
 }

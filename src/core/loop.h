@@ -46,6 +46,10 @@ struct kr_loop {
     struct kr_timers timers;
     _Atomic(struct kr_loop_task *) mailbox; /* LIFO; reversed when run */
     struct kr_watch wake;
+    /* optional: run after each batch of fd events or tasks (e.g. to write what the batch
+     * gathered) */
+    void (*after_events)(struct kr_loop *l, void *arg);
+    void *after_arg;
 };
 
 /* Returns 0 or KR_EIO (epoll/eventfd creation failed). */

@@ -70,6 +70,13 @@ struct kr_net_worker {
     /* stream reads land here first; only leftovers are copied to the connection */
     char *scratch;
     size_t scratch_size;
+    /* While this worker handles a stream read (`gathering`), what it writes to other
+     * connections is queued and those connections listed here (with a reference); after
+     * the loop's batch of events each gets one write for all of it (tcp.c). */
+    bool gathering;
+    struct kr_conn **gathered;
+    size_t ngathered;
+    size_t capgathered;
 };
 
 enum { KR_NET_TBL_BUCKETS = 4096, KR_NET_TBL_LOCKS = 256 };
@@ -115,6 +122,8 @@ int kr_net_tcp_init(struct kr_net *net);
 /* Closes and frees every connection (after the workers stopped and their tasks ran). */
 void kr_net_tcp_fini(struct kr_net *net);
 void kr_net_tcp_on_accept(struct kr_loop *l, struct kr_watch *wt, uint32_t events);
+/* The worker loop's after-events hook: writes what the batch of events gathered. */
+void kr_net_tcp_after_events(struct kr_loop *l, void *arg);
 struct iovec;
 int kr_net_tcp_send(struct kr_net *net, struct kr_worker *w, const struct kr_listen *from,
                     const struct kr_send_dst *dst, const struct iovec *iov, unsigned n);

@@ -296,6 +296,7 @@ static void net_free(struct kr_net *net)
             }
             kr_net_udp_batch_fini(nw);
             free(nw->scratch);
+            free(nw->gathered);
             net->ws.w[i].net = NULL;
         }
         free(net->nws);
@@ -392,6 +393,8 @@ static int setup(struct kr_net *net, const struct kr_net_opts *o, struct kr_err 
         if (!nw->scratch) {
             return kr_err_set(err, KR_ENOMEM, 0, "out of memory");
         }
+        nw->w->loop.after_events = kr_net_tcp_after_events;
+        nw->w->loop.after_arg = nw;
     }
     for (size_t j = 0; j < net->nlistens; j++) {
         for (unsigned i = 0; i < net->ws.n; i++) {
@@ -449,7 +452,11 @@ void kr_net_stop(void)
     kr_workers_stop(&net->ws);
     /* Tasks still queued hold connection references: run them (no worker runs now). */
     for (unsigned i = 0; i < net->ws.n; i++) {
-        kr_loop_run_tasks(&net->ws.w[i].loop);
+        struct kr_loop *l = &net->ws.w[i].loop;
+        kr_loop_run_tasks(l);
+        if (l->after_events) {
+            l->after_events(l, l->after_arg); /* writes gathered by those tasks */
+        }
     }
     running = NULL;
     net_free(net);

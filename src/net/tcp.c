@@ -93,6 +93,7 @@ struct kr_conn {
     bool registered; /* fd is in the owner's epoll set */
     bool corked;     /* under lock: the owner is handling a read, writes are gathered */
     bool close_after_drain;
+    struct kr_net_worker *gathered_by; /* the worker that will push the queue, or NULL */
     uint64_t *waiters; /* connections to resume once the queue drains (back-pressure) */
     size_t nwaiters;
     size_t capwaiters;
@@ -564,17 +565,10 @@ static void resume_waiters(uint64_t *w, size_t n)
     free(w);
 }
 
-/* Owner thread: writes queued data; disarms EPOLLOUT when the queue is empty. */
-static void conn_flush(struct kr_conn *c)
+/* Writes queued data until the socket takes no more. Under lock, state OPEN. Returns 0
+ * or KR_EIO (the connection is broken); *progress when bytes went out. */
+static int drain_locked(struct kr_conn *c, bool *progress)
 {
-    bool fail = false;
-    bool close_now = false;
-    bool progress = false;
-    pthread_mutex_lock(&c->lock);
-    if (atomic_load(&c->state) != CONN_OPEN) {
-        pthread_mutex_unlock(&c->lock);
-        return;
-    }
     while (c->qhead) {
         struct iovec iov[IOV_MAX_PIECES];
         int n = 0;
@@ -588,13 +582,12 @@ static void conn_flush(struct kr_conn *c)
             if (errno == EINTR) {
                 continue;
             }
-            fail = errno != EAGAIN && errno != EWOULDBLOCK;
-            break;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : KR_EIO;
         }
         if (w == 0) {
-            break;
+            return 0;
         }
-        progress = true;
+        *progress = true;
         size_t done = (size_t)w;
         c->qbytes -= done;
         while (done > 0) {
@@ -611,6 +604,24 @@ static void conn_flush(struct kr_conn *c)
             }
         }
     }
+    return 0;
+}
+
+/* Owner thread: writes queued data; disarms EPOLLOUT when the queue is empty. */
+static void conn_flush(struct kr_conn *c)
+{
+    bool close_now = false;
+    bool progress = false;
+    pthread_mutex_lock(&c->lock);
+    if (atomic_load(&c->state) != CONN_OPEN) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    int err = errno;
+    bool fail = drain_locked(c, &progress) < 0;
+    if (fail) {
+        err = errno;
+    }
     if (!fail && !c->qhead) {
         if (c->registered) {
             kr_loop_watch_mod(owner_loop(c), &c->watch, conn_events_locked(c));
@@ -625,12 +636,80 @@ static void conn_flush(struct kr_conn *c)
         touch(c);
     }
     if (fail) {
-        KR_DBG("connection %llu: write failed: %s", (unsigned long long)c->id, strerror(errno));
+        KR_DBG("connection %llu: write failed: %s", (unsigned long long)c->id, strerror(err));
         kr_stat_inc(KR_STAT_SEND_ERRORS);
     }
     if (fail || close_now) {
         conn_close(c);
     }
+}
+
+/* Any thread: writes what a worker gathered for c while it handled a read. What the
+ * socket does not take waits for EPOLLOUT; a broken connection is closed by its owner. */
+static void conn_push(struct kr_conn *c)
+{
+    bool progress = false;
+    bool fail = false;
+    pthread_mutex_lock(&c->lock);
+    c->gathered_by = NULL;
+    /* a connection its owner is reading is written when that read is handled */
+    if (atomic_load(&c->state) == CONN_OPEN && !c->corked && c->qhead) {
+        fail = drain_locked(c, &progress) < 0;
+        if (!fail && c->registered) {
+            kr_loop_watch_mod(owner_loop(c), &c->watch, conn_events_locked(c));
+        }
+    }
+    size_t nw = 0;
+    uint64_t *waiters = take_waiters_locked(c, fail, &nw);
+    pthread_mutex_unlock(&c->lock);
+    resume_waiters(waiters, nw);
+    if (progress) {
+        touch(c);
+    }
+    if (fail) {
+        kr_stat_inc(KR_STAT_SEND_ERRORS);
+        conn_request(c, REQ_CLOSE);
+    }
+}
+
+/* Owner of a read: pushes every connection written while it was handled. */
+static void push_gathered(struct kr_net_worker *nw)
+{
+    for (size_t i = 0; i < nw->ngathered; i++) {
+        conn_push(nw->gathered[i]);
+        conn_unref(nw->gathered[i]);
+    }
+    nw->ngathered = 0;
+}
+
+void kr_net_tcp_after_events(struct kr_loop *l, void *arg)
+{
+    (void)l;
+    push_gathered(arg);
+}
+
+/* Under c's lock: lists c for nw's push. False when it cannot (no memory). */
+static bool gather_locked(struct kr_conn *c, struct kr_net_worker *nw)
+{
+    if (c->gathered_by == nw) {
+        return true;
+    }
+    if (c->gathered_by) {
+        return false; /* another worker pushes it: write now */
+    }
+    if (nw->ngathered == nw->capgathered) {
+        size_t cap = nw->capgathered ? nw->capgathered * 2 : 16;
+        struct kr_conn **p = realloc(nw->gathered, cap * sizeof(*p));
+        if (!p) {
+            return false;
+        }
+        nw->gathered = p;
+        nw->capgathered = cap;
+    }
+    conn_ref(c);
+    nw->gathered[nw->ngathered++] = c;
+    c->gathered_by = nw;
+    return true;
 }
 
 static size_t iov_total(const struct iovec *iov, unsigned n)
@@ -681,8 +760,10 @@ static int queue_locked(struct kr_conn *c, const struct iovec *iov, unsigned n, 
     return 0;
 }
 
-/* Any thread. Returns 0, KR_ENOTFOUND (closed), KR_ELIMIT, KR_ENOMEM or KR_EIO. */
-static int conn_writev(struct kr_conn *c, const struct iovec *iov, unsigned n, unsigned flags)
+/* Any thread; nw is the calling worker's transport state (NULL from other threads).
+ * Returns 0, KR_ENOTFOUND (closed), KR_ELIMIT, KR_ENOMEM or KR_EIO. */
+static int conn_writev(struct kr_conn *c, const struct iovec *iov, unsigned n, unsigned flags,
+                       struct kr_net_worker *nw)
 {
     int rc = 0;
     bool close_req = false;
@@ -706,6 +787,11 @@ static int conn_writev(struct kr_conn *c, const struct iovec *iov, unsigned n, u
      * other workers' relayed messages) is gathered; the owner sends them when it is done,
      * so nobody arms EPOLLOUT for data that is about to go anyway. */
     bool cork = state == CONN_OPEN && c->corked;
+    /* A worker handling a read gathers what it sends elsewhere as well: one write per
+     * destination for everything that read brought. */
+    if (!cork && state == CONN_OPEN && nw && nw->gathering && !(flags & KR_SEND_CLOSE)) {
+        cork = gather_locked(c, nw);
+    }
     if (state == CONN_OPEN && !c->qhead && !cork) {
         struct iovec v[IOV_MAX_PIECES];
         while (off < len) {
@@ -767,7 +853,7 @@ static int conn_writev(struct kr_conn *c, const struct iovec *iov, unsigned n, u
 static int conn_write(struct kr_conn *c, const char *data, size_t len, unsigned flags)
 {
     struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-    return conn_writev(c, &iov, 1, flags);
+    return conn_writev(c, &iov, 1, flags, NULL);
 }
 
 /* ---- reading ---- */
@@ -827,7 +913,7 @@ static int conn_frame(struct kr_conn *c, const char *data, size_t len, size_t *u
     };
     size_t off = 0;
     int rc = 0;
-    while (off < len && !c->paused) {
+    while (off < len && !c->paused && !is_closed(c)) {
         if (c->sink.feed) {
             size_t n = 0;
             rc = conn_feed_sink(c, data + off, len - off, &n);
@@ -942,8 +1028,14 @@ static void conn_process(struct kr_conn *c, const char *data, size_t len, bool f
     pthread_mutex_lock(&c->lock);
     c->corked = true;
     pthread_mutex_unlock(&c->lock);
+    struct kr_net_worker *nw = c->owner;
+    nw->gathering = true;
     int rc = conn_frame(c, data, len, &used);
+    nw->gathering = false; /* pushed by the loop once its batch of events or tasks ran */
     conn_uncork(c);
+    if (is_closed(c)) {
+        return; /* a failed write closed it (and freed rbuf) */
+    }
     size_t left = len - used;
     /* a paused sink may leave one read's worth; a framer no more than the max size */
     if (rc != 0 || (left > max && !c->paused)) {
@@ -1252,7 +1344,8 @@ int kr_net_tcp_send(struct kr_net *net, struct kr_worker *w, const struct kr_lis
             }
             created = true;
         }
-        int rc = conn_writev(c, iov, n, dst->flags);
+        struct kr_net_worker *nw = w ? kr_net_worker_of(net, w) : NULL;
+        int rc = conn_writev(c, iov, n, dst->flags, nw && nw->w == w ? nw : NULL);
         if (dst->used_conn) {
             *dst->used_conn = c->id;
         }

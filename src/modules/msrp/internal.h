@@ -60,9 +60,9 @@ struct kr_msrp_rx {
     /* paths, parsed on first use */
     bool paths_parsed;
     int paths_rc;
-    struct kr_msrp_uri to[MSRP_PATH_MAX];
+    struct kr_msrp_uri *to; /* MSRP_PATH_MAX each, arena */
     size_t nto;
-    struct kr_msrp_uri from[MSRP_PATH_MAX];
+    struct kr_msrp_uri *from;
     size_t nfrom;
     /* set by msrp_set_dst() / msrp_cmap_lookup() */
     bool has_dst;

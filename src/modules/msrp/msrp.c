@@ -35,6 +35,11 @@ int msrp_rx_paths(struct kr_msrp_rx *rx)
     const struct kr_msrp_hdr *tp = kr_msrp_frame_hdr(&rx->f, KR_MSRP_HDR_TO_PATH, 0);
     const struct kr_msrp_hdr *fp = kr_msrp_frame_hdr(&rx->f, KR_MSRP_HDR_FROM_PATH, 0);
     rx->paths_rc = KR_EPARSE;
+    rx->to = kr_arena_alloc(&rx->w->arena, 2 * MSRP_PATH_MAX * sizeof(*rx->to));
+    if (!rx->to) {
+        return rx->paths_rc = KR_ENOMEM;
+    }
+    rx->from = rx->to + MSRP_PATH_MAX;
     if (tp && fp && kr_msrp_parse_path(tp->value, rx->to, MSRP_PATH_MAX, &rx->nto, &err) == 0 &&
         kr_msrp_parse_path(fp->value, rx->from, MSRP_PATH_MAX, &rx->nfrom, &err) == 0) {
         rx->paths_rc = 0;

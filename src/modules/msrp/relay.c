@@ -387,10 +387,9 @@ static long rsink_feed(struct kr_worker *w, void *arg, const char *data, size_t 
         fwd = (size_t)(body - (s->in - s->hb_len));
         s->in = body;
     } else {
-        size_t keep = s->st.matched < s->st.pos ? s->st.matched : s->st.pos;
-        if (keep < 1) {
-            keep = 1; /* the last piece is never empty unless the body is */
-        }
+        /* hold back what may be the end-line's start, and one body byte more: the last
+         * piece is never empty unless the body is */
+        size_t keep = (s->st.matched < s->st.pos ? s->st.matched : s->st.pos) + 1;
         if (keep > avail) {
             keep = avail;
         }
