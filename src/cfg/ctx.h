@@ -49,6 +49,8 @@ struct kr_ctx {
     /* The MSRP frame handled by event_route[msrp:frame-in] (the msrp module's), else NULL.
      * msg is then a SIP view of the frame's headers (Kamailio's sipmsg) or NULL. */
     struct kr_msrp_rx *msrp;
+    /* Builds msg on first use (the MSRP frame's SIP view), or NULL: see kr_ctx_sip(). */
+    struct kr_sip_msg *(*lazy_msg)(struct kr_ctx *ctx);
     const struct kr_rcv *rcv; /* where the message came from; NULL for timer events */
     enum kr_route_type route_type;
 
@@ -83,6 +85,17 @@ struct kr_ctx {
  * the arena. msg, rcv and vars may be NULL (timer events, tests). */
 void kr_ctx_init(struct kr_ctx *ctx, const struct kr_cfg *cfg, struct kr_arena *a,
                  struct kr_sip_msg *msg, const struct kr_rcv *rcv, struct kr_vars *vars);
+
+/* The SIP message the context runs on: msg, or the one lazy_msg builds on first use
+ * (an MSRP frame's headers seen as SIP, only when a pseudo-variable or function asks). */
+static inline struct kr_sip_msg *kr_ctx_sip(struct kr_ctx *ctx)
+{
+    if (ctx->msg == NULL && ctx->lazy_msg != NULL) {
+        ctx->msg = ctx->lazy_msg(ctx);
+        ctx->lazy_msg = NULL;
+    }
+    return ctx->msg;
+}
 
 /* The R-URI as the script sees it now ($ru): new_ruri when set, else the received one. */
 static inline struct kr_str kr_ctx_ruri(const struct kr_ctx *ctx)

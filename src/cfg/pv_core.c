@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The core's message pseudo-variables ($ru, $fu, $si, $hdr(X), ...): values read from
- * ctx->msg (headers parsed on demand and cached in ctx->pv_cache, arena memory) and
+ * kr_ctx_sip(ctx) (headers parsed on demand and cached in ctx->pv_cache, arena memory) and
  * ctx->rcv. $ru/$rU/$rd/$rp/$du/$mf are writable. Worker threads. */
 #include "cfg/pv_core.h"
 
@@ -100,15 +100,15 @@ static struct kr_pv_nameaddr *nameaddr(struct kr_ctx *ctx, enum kr_sip_hdr_type 
     struct kr_pv_cache *c = cache(ctx);
     struct kr_pv_nameaddr *p;
 
-    if (c == NULL || ctx->msg == NULL) {
+    if (c == NULL || kr_ctx_sip(ctx) == NULL) {
         return NULL;
     }
     p = t == KR_SIP_HDR_FROM ? &c->from : &c->to;
     if (!p->done) {
         /* The message keeps From/To parsed (the core's checks parsed them already). */
         p->done = true;
-        p->rc = t == KR_SIP_HDR_FROM ? kr_sip_msg_from(ctx->msg, &p->na, NULL)
-                                     : kr_sip_msg_to(ctx->msg, &p->na, NULL);
+        p->rc = t == KR_SIP_HDR_FROM ? kr_sip_msg_from(kr_ctx_sip(ctx), &p->na, NULL)
+                                     : kr_sip_msg_to(kr_ctx_sip(ctx), &p->na, NULL);
     }
     return p->rc == 0 ? p : NULL;
 }
@@ -116,11 +116,11 @@ static struct kr_pv_nameaddr *nameaddr(struct kr_ctx *ctx, enum kr_sip_hdr_type 
 static struct kr_pv_nameaddr *nameaddr_by_name(struct kr_ctx *ctx, struct kr_pv_nameaddr *p,
                                                struct kr_str hname)
 {
-    if (ctx->msg == NULL) {
+    if (kr_ctx_sip(ctx) == NULL) {
         return NULL;
     }
     if (!p->done) {
-        const struct kr_sip_hdr *h = kr_sip_msg_hdr_by_name(ctx->msg, hname, 0);
+        const struct kr_sip_hdr *h = kr_sip_msg_hdr_by_name(kr_ctx_sip(ctx), hname, 0);
         struct kr_err err = { 0 };
         struct kr_str rest;
         p->done = true;
@@ -146,20 +146,20 @@ static const struct kr_sip_auth *auth(struct kr_ctx *ctx)
 {
     struct kr_pv_cache *c = cache(ctx);
 
-    if (c == NULL || ctx->msg == NULL || !ctx->msg->is_request) {
+    if (c == NULL || kr_ctx_sip(ctx) == NULL || !kr_ctx_sip(ctx)->is_request) {
         return NULL;
     }
     if (!c->auth_done) {
         enum kr_sip_hdr_type first = KR_SIP_HDR_PROXY_AUTHORIZATION;
         enum kr_sip_hdr_type second = KR_SIP_HDR_AUTHORIZATION;
-        if (ctx->msg->method_id == KR_SIP_METHOD_REGISTER ||
-            ctx->msg->method_id == KR_SIP_METHOD_PUBLISH) {
+        if (kr_ctx_sip(ctx)->method_id == KR_SIP_METHOD_REGISTER ||
+            kr_ctx_sip(ctx)->method_id == KR_SIP_METHOD_PUBLISH) {
             first = KR_SIP_HDR_AUTHORIZATION;
             second = KR_SIP_HDR_PROXY_AUTHORIZATION;
         }
-        const struct kr_sip_hdr *h = kr_sip_msg_hdr(ctx->msg, first, 0);
+        const struct kr_sip_hdr *h = kr_sip_msg_hdr(kr_ctx_sip(ctx), first, 0);
         if (h == NULL) {
-            h = kr_sip_msg_hdr(ctx->msg, second, 0);
+            h = kr_sip_msg_hdr(kr_ctx_sip(ctx), second, 0);
         }
         struct kr_err err = { 0 };
         c->auth_done = true;
@@ -172,19 +172,19 @@ static const struct kr_sip_cseq *cseq(struct kr_ctx *ctx)
 {
     struct kr_pv_cache *c = cache(ctx);
 
-    if (c == NULL || ctx->msg == NULL) {
+    if (c == NULL || kr_ctx_sip(ctx) == NULL) {
         return NULL;
     }
     if (!c->cseq_done) {
         c->cseq_done = true;
-        c->cseq_rc = kr_sip_msg_cseq(ctx->msg, &c->cseq);
+        c->cseq_rc = kr_sip_msg_cseq(kr_ctx_sip(ctx), &c->cseq);
     }
     return c->cseq_rc == 0 ? &c->cseq : NULL;
 }
 
 static struct kr_str hdr_value(struct kr_ctx *ctx, enum kr_sip_hdr_type t)
 {
-    const struct kr_sip_hdr *h = ctx->msg ? kr_sip_msg_hdr(ctx->msg, t, 0) : NULL;
+    const struct kr_sip_hdr *h = kr_ctx_sip(ctx) ? kr_sip_msg_hdr(kr_ctx_sip(ctx), t, 0) : NULL;
     return h ? h->value : KR_STR_NULL;
 }
 
@@ -197,7 +197,7 @@ static uint16_t default_port(const struct kr_sip_uri *u)
 
 static int ru_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    if (ctx->msg && !ctx->msg->is_request) {
+    if (kr_ctx_sip(ctx) && !kr_ctx_sip(ctx)->is_request) {
         return set_null(out);
     }
     return set_str(out, kr_ctx_ruri(ctx));
@@ -500,11 +500,11 @@ static int ai_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_valu
 
 static int rm_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    if (ctx->msg == NULL) {
+    if (kr_ctx_sip(ctx) == NULL) {
         return set_null(out);
     }
-    if (ctx->msg->is_request) {
-        return set_str(out, ctx->msg->method);
+    if (kr_ctx_sip(ctx)->is_request) {
+        return set_str(out, kr_ctx_sip(ctx)->method);
     }
     const struct kr_sip_cseq *cs = cseq(ctx);
     return cs ? set_str(out, cs->method) : set_null(out);
@@ -512,24 +512,24 @@ static int rm_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_valu
 
 static int rs_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    if (ctx->msg == NULL || ctx->msg->is_request) {
+    if (kr_ctx_sip(ctx) == NULL || kr_ctx_sip(ctx)->is_request) {
         return set_null(out);
     }
-    *out = kr_value_int(ctx->msg->status);
+    *out = kr_value_int(kr_ctx_sip(ctx)->status);
     return 0;
 }
 
 static int rr_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    if (ctx->msg == NULL || ctx->msg->is_request) {
+    if (kr_ctx_sip(ctx) == NULL || kr_ctx_sip(ctx)->is_request) {
         return set_null(out);
     }
-    return set_str(out, ctx->msg->reason);
+    return set_str(out, kr_ctx_sip(ctx)->reason);
 }
 
 static int rv_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    return ctx->msg ? set_str(out, ctx->msg->version) : set_null(out);
+    return kr_ctx_sip(ctx) ? set_str(out, kr_ctx_sip(ctx)->version) : set_null(out);
 }
 
 static int ci_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
@@ -575,21 +575,21 @@ static int cl_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_valu
 
 static int mb_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    return ctx->msg ? set_str(out, ctx->msg->buf) : set_null(out);
+    return kr_ctx_sip(ctx) ? set_str(out, kr_ctx_sip(ctx)->buf) : set_null(out);
 }
 
 static int ml_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    if (ctx->msg == NULL) {
+    if (kr_ctx_sip(ctx) == NULL) {
         return set_null(out);
     }
-    *out = kr_value_int((int64_t)ctx->msg->buf.len);
+    *out = kr_value_int((int64_t)kr_ctx_sip(ctx)->buf.len);
     return 0;
 }
 
 static int rb_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    return ctx->msg ? set_str(out, ctx->msg->body) : set_null(out);
+    return kr_ctx_sip(ctx) ? set_str(out, kr_ctx_sip(ctx)->body) : set_null(out);
 }
 
 /* --- auth --- */
@@ -862,7 +862,7 @@ static const struct kr_sip_hdr *hdr_nth(const struct kr_sip_msg *m, enum kr_sip_
 
 static int hdr_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    const struct kr_sip_msg *m = ctx->msg;
+    const struct kr_sip_msg *m = kr_ctx_sip(ctx);
     enum kr_sip_hdr_type t;
 
     if (m == NULL) {
@@ -902,7 +902,7 @@ static int hdr_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_val
 
 static int hdrc_get(struct kr_ctx *ctx, const struct kr_pv_name *n, struct kr_value *out)
 {
-    const struct kr_sip_msg *m = ctx->msg;
+    const struct kr_sip_msg *m = kr_ctx_sip(ctx);
     int64_t count = 0;
 
     if (m) {

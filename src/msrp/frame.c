@@ -27,7 +27,8 @@ static bool is_ident(char c)
 /* RFC 3261 token, used for header names. */
 static bool is_token(char c)
 {
-    return is_alnum(c) || (c != '\0' && strchr("-.!%*_+`'~", c) != NULL);
+    return is_alnum(c) || c == '-' || c == '.' || c == '!' || c == '%' || c == '*' || c == '_' ||
+           c == '+' || c == '`' || c == '\'' || c == '~';
 }
 
 static bool is_flag(char c)

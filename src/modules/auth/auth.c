@@ -502,7 +502,8 @@ int kr_auth_challenge_hdr(struct kr_ctx *ctx, struct kr_auth *a, struct kr_str r
     struct kr_auth_cred c;
     int64_t now = kr_auth_now();
 
-    if (ctx->msg && ctx->msg->is_request && kr_auth_find_cred(ctx->msg, type, realm, &c) >= 0 &&
+    if (kr_ctx_sip(ctx) && kr_ctx_sip(ctx)->is_request &&
+        kr_auth_find_cred(kr_ctx_sip(ctx), type, realm, &c) >= 0 &&
         kr_auth_nonce_check(a, c.nonce, now) == KR_AUTH_STALE) {
         flags |= KR_AUTH_F_STALE;
     }
@@ -539,9 +540,9 @@ static int avp_push(struct kr_ctx *ctx, struct kr_str name, struct kr_value v)
     return 0;
 }
 
-static bool is_request(const struct kr_ctx *ctx)
+static bool is_request(struct kr_ctx *ctx)
 {
-    return ctx->msg && ctx->msg->is_request;
+    return kr_ctx_sip(ctx) && kr_ctx_sip(ctx)->is_request;
 }
 
 static struct kr_auth *state_of(const struct kr_ctx *ctx)
@@ -572,14 +573,14 @@ static int authenticate(struct kr_ctx *ctx, enum kr_sip_hdr_type type, struct kr
     if (!a || !is_request(ctx)) {
         return KR_AUTH_ERROR;
     }
-    int idx = kr_auth_find_cred(ctx->msg, type, realm, &c);
+    int idx = kr_auth_find_cred(kr_ctx_sip(ctx), type, realm, &c);
     int rc;
     if (idx == KR_ENOTFOUND) {
         rc = KR_AUTH_NO_CREDENTIALS;
     } else if (idx < 0) {
         rc = KR_AUTH_ERROR;
     } else {
-        rc = kr_auth_check(a, &c, method.len ? method : ctx->msg->method, passwd,
+        rc = kr_auth_check(a, &c, method.len ? method : kr_ctx_sip(ctx)->method, passwd,
                            (flags & PV_F_HA1) != 0, kr_auth_now());
     }
     if (rc == KR_AUTH_OK) {
@@ -640,12 +641,13 @@ static int w_pv_proxy_authenticate(struct kr_ctx *ctx, const struct kr_arg *args
 }
 
 /* The user part of the To (REGISTER) or From URI. */
-static int uri_user(const struct kr_ctx *ctx, bool to, struct kr_str *user)
+static int uri_user(struct kr_ctx *ctx, bool to, struct kr_str *user)
 {
     struct kr_sip_nameaddr na;
     struct kr_sip_uri u;
     struct kr_err err = { 0 };
-    int rc = to ? kr_sip_msg_to(ctx->msg, &na, NULL) : kr_sip_msg_from(ctx->msg, &na, NULL);
+    int rc = to ? kr_sip_msg_to(kr_ctx_sip(ctx), &na, NULL)
+                : kr_sip_msg_from(kr_ctx_sip(ctx), &na, NULL);
     if (rc < 0 || kr_sip_uri_parse(na.uri, &u, &err) < 0) {
         return -1;
     }
@@ -660,7 +662,7 @@ static int w_pv_auth_check(struct kr_ctx *ctx, const struct kr_arg *args, unsign
     if (!is_request(ctx) || kr_arg_int(ctx, &args[3], &checks) < 0) {
         return KR_AUTH_ERROR;
     }
-    bool reg = ctx->msg->method_id == KR_SIP_METHOD_REGISTER;
+    bool reg = kr_ctx_sip(ctx)->method_id == KR_SIP_METHOD_REGISTER;
     int rc = pv_auth(ctx, args, 3, reg ? KR_SIP_HDR_AUTHORIZATION : KR_SIP_HDR_PROXY_AUTHORIZATION);
     if (rc != KR_AUTH_OK || !(checks & 1)) {
         return rc;
@@ -669,8 +671,9 @@ static int w_pv_auth_check(struct kr_ctx *ctx, const struct kr_arg *args, unsign
     struct kr_str user;
     struct kr_auth_cred c;
     if (kr_arg_str(ctx, &args[0], &realm) < 0 ||
-        kr_auth_find_cred(ctx->msg, reg ? KR_SIP_HDR_AUTHORIZATION : KR_SIP_HDR_PROXY_AUTHORIZATION,
-                          realm, &c) < 0 ||
+        kr_auth_find_cred(kr_ctx_sip(ctx),
+                          reg ? KR_SIP_HDR_AUTHORIZATION : KR_SIP_HDR_PROXY_AUTHORIZATION, realm,
+                          &c) < 0 ||
         uri_user(ctx, reg, &user) < 0) {
         return KR_AUTH_ERROR;
     }
@@ -738,11 +741,12 @@ static int w_auth_challenge(struct kr_ctx *ctx, const struct kr_arg *args, unsig
     if (!is_request(ctx)) {
         return -1;
     }
-    if (ctx->msg->method_id == KR_SIP_METHOD_ACK || ctx->msg->method_id == KR_SIP_METHOD_CANCEL) {
+    if (kr_ctx_sip(ctx)->method_id == KR_SIP_METHOD_ACK ||
+        kr_ctx_sip(ctx)->method_id == KR_SIP_METHOD_CANCEL) {
         return 1;
     }
     return challenge(ctx, args,
-                     ctx->msg->method_id == KR_SIP_METHOD_REGISTER
+                     kr_ctx_sip(ctx)->method_id == KR_SIP_METHOD_REGISTER
                          ? KR_SIP_HDR_AUTHORIZATION
                          : KR_SIP_HDR_PROXY_AUTHORIZATION);
 }
@@ -756,11 +760,11 @@ static int w_consume_credentials(struct kr_ctx *ctx, const struct kr_arg *args, 
     }
     for (const struct kr_avp *p = ctx->avps; p; p = p->next) {
         if (!kr_str_eq(p->name, AUTHORIZED_AVP) || p->val.type != KR_VAL_INT || p->val.i < 0 ||
-            (size_t)p->val.i >= ctx->msg->nhdrs) {
+            (size_t)p->val.i >= kr_ctx_sip(ctx)->nhdrs) {
             continue;
         }
-        const struct kr_sip_hdr *h = &ctx->msg->hdrs[p->val.i];
-        size_t off = (size_t)(h->raw.ptr - ctx->msg->buf.ptr);
+        const struct kr_sip_hdr *h = &kr_ctx_sip(ctx)->hdrs[p->val.i];
+        size_t off = (size_t)(h->raw.ptr - kr_ctx_sip(ctx)->buf.ptr);
         if (kr_sip_edits_deleted(&ctx->edits, off, h->raw.len)) {
             return 1;
         }
@@ -778,8 +782,8 @@ static int w_has_credentials(struct kr_ctx *ctx, const struct kr_arg *args, unsi
     if (!is_request(ctx) || kr_arg_str(ctx, &args[0], &realm) < 0) {
         return -1;
     }
-    if (kr_auth_find_cred(ctx->msg, KR_SIP_HDR_AUTHORIZATION, realm, &c) >= 0 ||
-        kr_auth_find_cred(ctx->msg, KR_SIP_HDR_PROXY_AUTHORIZATION, realm, &c) >= 0) {
+    if (kr_auth_find_cred(kr_ctx_sip(ctx), KR_SIP_HDR_AUTHORIZATION, realm, &c) >= 0 ||
+        kr_auth_find_cred(kr_ctx_sip(ctx), KR_SIP_HDR_PROXY_AUTHORIZATION, realm, &c) >= 0) {
         return 1;
     }
     return -1;

@@ -309,6 +309,11 @@ static struct kr_sip_msg *sip_view(struct kr_msrp_rx *rx)
     return msg;
 }
 
+static struct kr_sip_msg *lazy_view(struct kr_ctx *ctx)
+{
+    return ctx->msrp ? sip_view(ctx->msrp) : NULL;
+}
+
 /* The body and end flag of a whole frame: the end-line closes it. */
 static void whole_body(struct kr_msrp_rx *rx)
 {
@@ -392,11 +397,13 @@ void kr_msrp_recv(struct msrp_mod *m, const struct kr_cfg *cfg, struct kr_worker
         }
     }
     struct kr_ctx ctx;
-    struct kr_sip_msg *view =
-        m->sipmsg || rx.f.method_id == KR_MSRP_METHOD_AUTH ? sip_view(&rx) : NULL;
-    kr_ctx_init(&ctx, cfg, &w->arena, view, rcv, vars);
+    kr_ctx_init(&ctx, cfg, &w->arena, NULL, rcv, vars);
     ctx.worker = w;
     ctx.msrp = &rx;
+    /* the SIP view is built only when a pseudo-variable or function asks for it */
+    if (m->sipmsg || rx.f.method_id == KR_MSRP_METHOD_AUTH) {
+        ctx.lazy_msg = lazy_view;
+    }
     static const struct kr_str ev = KR_STR("msrp:frame-in");
     if (kr_cfg_run(cfg, &ctx, KR_CFG_ROUTE_EVENT, ev) == KR_ENOTFOUND) {
         KR_DBG("no event_route[msrp:frame-in]: frame dropped");

@@ -200,7 +200,7 @@ int kr_subst_str(const struct kr_subst *s, const char *subject, size_t slen, str
 static int edit_region(struct kr_ctx *ctx, const regex_t *re, struct kr_str repl, bool expand_refs,
                        bool global, struct kr_str region)
 {
-    const struct kr_sip_msg *msg = ctx->msg;
+    const struct kr_sip_msg *msg = kr_ctx_sip(ctx);
     regmatch_t m[NMATCH];
     size_t pos = 0;
     int count = 0;
@@ -266,10 +266,10 @@ static int w_subst(struct kr_ctx *ctx, const struct kr_arg *args, unsigned nargs
 {
     const struct kr_subst *s = args[0].priv;
     (void)nargs;
-    if (!s || !ctx->msg) {
+    if (!s || !kr_ctx_sip(ctx)) {
         return -1;
     }
-    int n = edit_region(ctx, s->re, s->repl, true, s->global, after_first_line(ctx->msg));
+    int n = edit_region(ctx, s->re, s->repl, true, s->global, after_first_line(kr_ctx_sip(ctx)));
     return n > 0 ? n : -1;
 }
 
@@ -277,10 +277,10 @@ static int w_subst_body(struct kr_ctx *ctx, const struct kr_arg *args, unsigned 
 {
     const struct kr_subst *s = args[0].priv;
     (void)nargs;
-    if (!s || !ctx->msg || ctx->msg->body.len == 0) {
+    if (!s || !kr_ctx_sip(ctx) || kr_ctx_sip(ctx)->body.len == 0) {
         return -1;
     }
-    int n = edit_region(ctx, s->re, s->repl, true, s->global, ctx->msg->body);
+    int n = edit_region(ctx, s->re, s->repl, true, s->global, kr_ctx_sip(ctx)->body);
     return n > 0 ? n : -1;
 }
 
@@ -290,7 +290,7 @@ static int w_subst_uri(struct kr_ctx *ctx, const struct kr_arg *args, unsigned n
     struct kr_str out;
 
     (void)nargs;
-    if (!s || !ctx->msg || !ctx->msg->is_request) {
+    if (!s || !kr_ctx_sip(ctx) || !kr_ctx_sip(ctx)->is_request) {
         return -1;
     }
     char *uri = kr_arena_cstr(ctx->arena, kr_ctx_ruri(ctx));
@@ -386,7 +386,7 @@ static int w_is_method(struct kr_ctx *ctx, const struct kr_arg *args, unsigned n
     enum kr_sip_method id;
 
     (void)nargs;
-    if (!ctx->msg || !msg_method(ctx->msg, &name, &id)) {
+    if (!kr_ctx_sip(ctx) || !msg_method(kr_ctx_sip(ctx), &name, &id)) {
         return -1;
     }
     if (!ms) {
@@ -411,7 +411,7 @@ static int w_is_method(struct kr_ctx *ctx, const struct kr_arg *args, unsigned n
 
 static int w_has_body(struct kr_ctx *ctx, const struct kr_arg *args, unsigned nargs)
 {
-    const struct kr_sip_msg *msg = ctx->msg;
+    const struct kr_sip_msg *msg = kr_ctx_sip(ctx);
 
     if (!msg || msg->body.len == 0) {
         return -1;
@@ -438,7 +438,7 @@ static int w_has_body(struct kr_ctx *ctx, const struct kr_arg *args, unsigned na
  * rewritten by the builder). */
 static int w_set_body(struct kr_ctx *ctx, const struct kr_arg *args, unsigned nargs)
 {
-    const struct kr_sip_msg *msg = ctx->msg;
+    const struct kr_sip_msg *msg = kr_ctx_sip(ctx);
     struct kr_str body;
     struct kr_str ctype;
     struct kr_buf b;
@@ -475,7 +475,7 @@ static int w_set_body(struct kr_ctx *ctx, const struct kr_arg *args, unsigned na
 
 static int w_remove_body(struct kr_ctx *ctx, const struct kr_arg *args, unsigned nargs)
 {
-    const struct kr_sip_msg *msg = ctx->msg;
+    const struct kr_sip_msg *msg = kr_ctx_sip(ctx);
     (void)args;
     (void)nargs;
     if (!msg || msg->body.len == 0) {
@@ -499,7 +499,7 @@ static bool name_matches(const struct kr_sip_hdr *h, struct kr_str name, enum kr
 
 static int add_hf(struct kr_ctx *ctx, const struct kr_arg *args, unsigned nargs, bool after)
 {
-    const struct kr_sip_msg *msg = ctx->msg;
+    const struct kr_sip_msg *msg = kr_ctx_sip(ctx);
     struct kr_str txt;
     size_t off;
 
@@ -543,7 +543,7 @@ static int w_insert_hf(struct kr_ctx *ctx, const struct kr_arg *args, unsigned n
 /* Removes every header for which match says so; returns how many (-1 when none). */
 static int remove_where(struct kr_ctx *ctx, struct kr_str name, const regex_t *re)
 {
-    const struct kr_sip_msg *msg = ctx->msg;
+    const struct kr_sip_msg *msg = kr_ctx_sip(ctx);
     enum kr_sip_hdr_type t = re ? KR_SIP_HDR_OTHER : kr_sip_hdr_type_of(name);
     int count = 0;
 
@@ -596,15 +596,15 @@ static int w_is_present_hf(struct kr_ctx *ctx, const struct kr_arg *args, unsign
 {
     struct kr_str name;
     (void)nargs;
-    if (!ctx->msg || kr_arg_str(ctx, &args[0], &name) < 0) {
+    if (!kr_ctx_sip(ctx) || kr_arg_str(ctx, &args[0], &name) < 0) {
         return -1;
     }
-    return kr_sip_msg_hdr_by_name(ctx->msg, kr_str_trim(name), 0) ? 1 : -1;
+    return kr_sip_msg_hdr_by_name(kr_ctx_sip(ctx), kr_str_trim(name), 0) ? 1 : -1;
 }
 
 static int w_is_present_hf_re(struct kr_ctx *ctx, const struct kr_arg *args, unsigned nargs)
 {
-    const struct kr_sip_msg *msg = ctx->msg;
+    const struct kr_sip_msg *msg = kr_ctx_sip(ctx);
     (void)nargs;
     if (!msg || !args[0].re) {
         return -1;
@@ -636,17 +636,17 @@ static int w_search(struct kr_ctx *ctx, const struct kr_arg *args, unsigned narg
 {
     regmatch_t m[NMATCH];
     (void)nargs;
-    return ctx->msg ? search_in(ctx, args[0].re, ctx->msg->buf, m) : -1;
+    return kr_ctx_sip(ctx) ? search_in(ctx, args[0].re, kr_ctx_sip(ctx)->buf, m) : -1;
 }
 
 static int w_search_body(struct kr_ctx *ctx, const struct kr_arg *args, unsigned nargs)
 {
     regmatch_t m[NMATCH];
     (void)nargs;
-    if (!ctx->msg || ctx->msg->body.len == 0) {
+    if (!kr_ctx_sip(ctx) || kr_ctx_sip(ctx)->body.len == 0) {
         return -1;
     }
-    return search_in(ctx, args[0].re, ctx->msg->body, m);
+    return search_in(ctx, args[0].re, kr_ctx_sip(ctx)->body, m);
 }
 
 static int search_append(struct kr_ctx *ctx, const struct kr_arg *args, struct kr_str region)
@@ -657,33 +657,33 @@ static int search_append(struct kr_ctx *ctx, const struct kr_arg *args, struct k
     if (search_in(ctx, args[0].re, region, m) < 0 || kr_arg_str(ctx, &args[1], &txt) < 0) {
         return -1;
     }
-    size_t off = off_of(ctx->msg, region.ptr) + (size_t)m[0].rm_eo;
+    size_t off = off_of(kr_ctx_sip(ctx), region.ptr) + (size_t)m[0].rm_eo;
     return kr_sip_edit_insert(&ctx->edits, off, txt) < 0 ? -1 : 1;
 }
 
 static int w_search_append(struct kr_ctx *ctx, const struct kr_arg *args, unsigned nargs)
 {
     (void)nargs;
-    return ctx->msg ? search_append(ctx, args, ctx->msg->buf) : -1;
+    return kr_ctx_sip(ctx) ? search_append(ctx, args, kr_ctx_sip(ctx)->buf) : -1;
 }
 
 static int w_search_append_body(struct kr_ctx *ctx, const struct kr_arg *args, unsigned nargs)
 {
     (void)nargs;
-    if (!ctx->msg || ctx->msg->body.len == 0) {
+    if (!kr_ctx_sip(ctx) || kr_ctx_sip(ctx)->body.len == 0) {
         return -1;
     }
-    return search_append(ctx, args, ctx->msg->body);
+    return search_append(ctx, args, kr_ctx_sip(ctx)->body);
 }
 
 static int do_replace(struct kr_ctx *ctx, const struct kr_arg *args, bool body, bool all)
 {
     struct kr_str txt;
 
-    if (!ctx->msg || !args[0].re || kr_arg_str(ctx, &args[1], &txt) < 0) {
+    if (!kr_ctx_sip(ctx) || !args[0].re || kr_arg_str(ctx, &args[1], &txt) < 0) {
         return -1;
     }
-    struct kr_str region = body ? ctx->msg->body : after_first_line(ctx->msg);
+    struct kr_str region = body ? kr_ctx_sip(ctx)->body : after_first_line(kr_ctx_sip(ctx));
     if (region.len == 0) {
         return -1;
     }
