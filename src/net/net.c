@@ -278,6 +278,12 @@ static void fill_defaults(struct kr_net_opts *o)
     }
 }
 
+/* A datagram carries at most 65535 bytes, whatever streams may carry. */
+static size_t udp_max(size_t max_msg)
+{
+    return max_msg < KR_NET_DEF_MAX_MSG ? max_msg : KR_NET_DEF_MAX_MSG;
+}
+
 static void net_free(struct kr_net *net)
 {
     if (net->conns) {
@@ -385,7 +391,7 @@ static int setup(struct kr_net *net, const struct kr_net_opts *o, struct kr_err 
             nw->socks[j].l = &net->listens[j];
             nw->socks[j].nw = nw;
         }
-        if (net->has_udp && kr_net_udp_batch_init(nw, net->o.max_msg_size) != 0) {
+        if (net->has_udp && kr_net_udp_batch_init(nw, udp_max(net->o.max_msg_size)) != 0) {
             return kr_err_set(err, KR_ENOMEM, 0, "out of memory");
         }
         nw->scratch_size = net->o.max_msg_size + KR_NET_RBUF_HEADROOM;

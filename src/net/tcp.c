@@ -73,7 +73,8 @@ struct kr_conn {
     struct kr_timer timer;
     struct kr_loop_task task;
     atomic_uint reqs;
-    char *rbuf; /* bytes of an incomplete message; NULL when none */
+    char *rbuf;  /* bytes of an incomplete message; NULL when none */
+    size_t roff; /* they start here (moved to the front only when room is needed) */
     size_t rlen;
     size_t rcap;
     struct kr_net_sink sink; /* feed set while a message body is streamed */
@@ -465,6 +466,7 @@ static void conn_close(struct kr_conn *c)
     c->fd = -1;
     free(c->rbuf);
     c->rbuf = NULL;
+    c->roff = 0;
     c->rlen = 0;
     c->rcap = 0;
     table_remove(c->net->conns, c);
@@ -788,8 +790,10 @@ static int conn_writev(struct kr_conn *c, const struct iovec *iov, unsigned n, u
      * so nobody arms EPOLLOUT for data that is about to go anyway. */
     bool cork = state == CONN_OPEN && c->corked;
     /* A worker handling a read gathers what it sends elsewhere as well: one write per
-     * destination for everything that read brought. */
-    if (!cork && state == CONN_OPEN && nw && nw->gathering && !(flags & KR_SEND_CLOSE)) {
+     * destination for everything that read brought (small messages: a large one is
+     * written at once rather than copied into the queue). */
+    if (!cork && state == CONN_OPEN && nw && nw->gathering && len < CORK_CHUNK &&
+        !(flags & KR_SEND_CLOSE)) {
         cork = gather_locked(c, nw);
     }
     if (state == CONN_OPEN && !c->qhead && !cork) {
@@ -976,8 +980,15 @@ static int conn_frame(struct kr_conn *c, const char *data, size_t len, size_t *u
 
 static bool rbuf_reserve(struct kr_conn *c, size_t need, size_t cap_max)
 {
-    if (c->rcap - c->rlen >= need) {
+    if (c->rcap - c->roff - c->rlen >= need) {
         return true;
+    }
+    if (c->roff > 0) {
+        memmove(c->rbuf, c->rbuf + c->roff, c->rlen);
+        c->roff = 0;
+        if (c->rcap - c->rlen >= need) {
+            return true;
+        }
     }
     size_t cap = c->rcap ? c->rcap * 2 : KR_NET_RBUF_MIN;
     while (cap < c->rlen + need) {
@@ -1019,7 +1030,7 @@ static void conn_uncork(struct kr_conn *c)
 
 /* Owner thread: hands len bytes at data to the framer / sink; keeps what is left in
  * c->rbuf. fresh: data is the worker's scratch buffer (nothing was pending); else data is
- * c->rbuf holding len bytes. */
+ * c->rbuf + c->roff holding len bytes. */
 static void conn_process(struct kr_conn *c, const char *data, size_t len, bool fresh)
 {
     size_t max = c->net->o.max_msg_size;
@@ -1049,6 +1060,7 @@ static void conn_process(struct kr_conn *c, const char *data, size_t len, bool f
     if (fresh) {
         if (left > 0) {
             c->rlen = 0;
+            c->roff = 0;
             if (!rbuf_reserve(c, left > KR_NET_RBUF_MIN ? left : KR_NET_RBUF_MIN,
                               left > cap_max ? left : cap_max)) {
                 conn_close(c);
@@ -1063,12 +1075,11 @@ static void conn_process(struct kr_conn *c, const char *data, size_t len, bool f
         free(c->rbuf);
         c->rbuf = NULL;
         c->rcap = 0;
+        c->roff = 0;
         c->rlen = 0;
         return;
     }
-    if (used > 0) {
-        memmove(c->rbuf, c->rbuf + used, left);
-    }
+    c->roff += used; /* no move: the next read's reserve compacts when it must */
     c->rlen = left;
 }
 
@@ -1093,8 +1104,8 @@ static void conn_read(struct kr_conn *c)
             conn_close(c);
             return;
         }
-        buf = c->rbuf + c->rlen;
-        room = c->rcap - c->rlen;
+        buf = c->rbuf + c->roff + c->rlen;
+        room = c->rcap - c->roff - c->rlen;
     }
     ssize_t n;
     do {
@@ -1114,7 +1125,7 @@ static void conn_read(struct kr_conn *c)
         conn_process(c, nw->scratch, (size_t)n, true);
     } else {
         c->rlen += (size_t)n;
-        conn_process(c, c->rbuf, c->rlen, false);
+        conn_process(c, c->rbuf + c->roff, c->rlen, false);
     }
 }
 
@@ -1131,7 +1142,7 @@ static void conn_resume(struct kr_conn *c)
     }
     pthread_mutex_unlock(&c->lock);
     if (c->rlen > 0) {
-        conn_process(c, c->rbuf, c->rlen, false);
+        conn_process(c, c->rbuf + c->roff, c->rlen, false);
     }
 }
 

@@ -801,7 +801,7 @@ def test_20k_frame_relayed_whole(net):
 
 
 def test_200k_frame_streamed_in_pieces(net):
-    """Above whole_frame_size (65536) msrp_relay() streams the chunk on in pieces, each with
+    """Above whole_frame_size (131072) msrp_relay() streams the chunk on in pieces, each with
     its own Byte-Range; the last piece carries alice's transaction id."""
     k = net.relay()
     alice, bob = net.login(k), net.login(k)
@@ -827,12 +827,13 @@ def test_200k_frame_streamed_in_pieces(net):
     assert alive(alice, k)
 
 
-@pytest.mark.parametrize("whole,seen", [(262144, 100000), (None, 0)],
-                         ids=["whole_frame_size=262144", "default"])
-def test_100k_frame_visible_with_whole_frame_size(net, whole, seen):
-    """Raised whole_frame_size: the script sees the 100 000-byte body. With the default
-    (65536) the frame is streamed: the script runs on its head ($msrp(bodylen) 0, as
-    documented) and msrp_relay() still relays all of it."""
+@pytest.mark.parametrize("whole,size,seen", [(262144, 200000, 200000), (None, 200000, 0),
+                                              (None, 100000, 100000)],
+                         ids=["whole_frame_size=262144", "default-200k", "default-100k"])
+def test_frame_visible_up_to_whole_frame_size(net, whole, size, seen):
+    """Frames up to whole_frame_size (default 131072) are seen whole by the script; a
+    larger one is streamed: the script runs on its head ($msrp(bodylen) 0, as documented)
+    and msrp_relay() still relays all of it."""
     route = r"""
     if (msrp_is_reply()) { exit; }
     if ($msrp(method) == "AUTH") { msrp_cmap_save(); exit; }
@@ -843,7 +844,7 @@ def test_100k_frame_visible_with_whole_frame_size(net, whole, seen):
     k = net.relay(route, params=params)
     alice, bob = net.login(k), net.login(k)
     bob.answer = 200
-    body = os.urandom(100000)
+    body = os.urandom(size)
     sent = alice.send_message([bob.sess, bob.uri], None, body,
                               content_type="application/octet-stream")
     msg = bob.wait_message(sent.message_id, timeout=5)
@@ -852,9 +853,9 @@ def test_100k_frame_visible_with_whole_frame_size(net, whole, seen):
     m = wait_log(k, r"SEND %s bodylen=(\d+) buflen=(\d+)" % sent.tids[0])
     assert m is not None, k.logtext()
     assert int(m.group(1)) == seen
-    if whole:
+    if seen:
         assert msg.chunks == 1
-        assert int(m.group(2)) > 100000
+        assert int(m.group(2)) > size
     else:
         assert msg.chunks >= 2
         assert int(m.group(2)) < 1000  # the head only
@@ -866,7 +867,7 @@ AUTO_ROUTE = r"""
 
 @pytest.mark.parametrize("route", [KAMAILIO_RELAY, AUTO_ROUTE], ids=["kamailio", "auto"])
 def test_streamed_frame_answered_by_script_connection_lives(net, route):
-    """A SEND above whole_frame_size (65536) for an unknown session: the script answers 481
+    """A SEND above whole_frame_size (131072) for an unknown session: the script answers 481
     (the Kamailio relay's msrp_reply, or msrp_auto_relay itself); the body must be read and
     dropped and the connection must stay usable. The same frame at 1000 bytes does."""
     k = net.relay(route)

@@ -20,7 +20,7 @@
 enum {
     MSRP_PATH_MAX = 32,     /* URIs read from a To-Path / From-Path */
     MSRP_DEF_PORT = 2855,   /* IANA */
-    MSRP_DEF_WHOLE = 65536, /* frames up to this are held whole */
+    MSRP_DEF_WHOLE = 131072, /* frames up to this are held whole */
     MSRP_MAX_HEAD = 16384,  /* longest header part */
     MSRP_SWEEP_MS = 250,    /* transaction timeout resolution */
 };
