@@ -3,7 +3,7 @@
 CFG ?= etc/korero.cfg
 MESON_OPTS ?=
 
-.PHONY: all deps build run test unit integration asan fuzz fuzz-run bench format clean
+.PHONY: all deps build run test unit integration asan fuzz fuzz-run bench bench-msrp format clean
 
 all: build
 
@@ -41,8 +41,11 @@ fuzz-run: fuzz
 bench: build
 	sh bench/run.sh
 
+bench-msrp: build
+	sh bench/msrp.sh
+
 format:
-	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tools/*.c' 'bench/*.c')
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tools/*.c' 'bench/*.c' 'bench/*.h')
 
 clean:
 	rm -rf build build-asan build-fuzz

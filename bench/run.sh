@@ -8,123 +8,37 @@ set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$ROOT/bench"
+NAME=bench
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
 
 SECS=${BENCH_SECONDS:-10}
-WARMUP=${BENCH_WARMUP:-1}
 REPEAT=${BENCH_REPEAT:-2}
-CHILDREN=${BENCH_CHILDREN:-2}
 UDP_WINDOW=${BENCH_UDP_WINDOW:-200}
 UDP_SOCKETS=${BENCH_UDP_SOCKETS:-16}
 TCP_WINDOW=${BENCH_TCP_WINDOW:-200}
 TCP_CONNS=${BENCH_TCP_CONNS:-4}
-CLIENT_THREADS=${BENCH_CLIENT_THREADS:-1}
 SERVERS=${BENCH_SERVERS:-"korero kamailio"}
 CASES=${BENCH_CASES:-"options forward"}
-# Pinning: the server under test on its own core, the load generator and responder on
-# the others, so that they never compete with it for CPU (the rate then measures the
-# server). auto: on when the machine has 2 or more cores; 0: off.
-PIN=${BENCH_PIN:-auto}
+# BENCH_PIN: see lib.sh (the responder runs with the load generator).
 TRANSPORTS=${BENCH_TRANSPORTS:-"udp tcp"}
-START_TIMEOUT=${BENCH_START_TIMEOUT:-10}
-KORERO=${KORERO:-"$ROOT/build/korero"}
-KAMAILIO=${KAMAILIO:-kamailio}
-KAM_MEM=${BENCH_KAMAILIO_MEM:-fm}
 KAM_SHM=${BENCH_KAMAILIO_SHM:-64}
-KAM_PKG=${BENCH_KAMAILIO_PKG:-8}
 TARGET_RATE=1.5
 TARGET_CPU=0.6667
 
-BUILD="$BENCH/.build"
-SIPLOAD="$BUILD/sipload"
-RESULTS="$BUILD/last-run.txt"
+SIPLOAD="$BIN/sipload"
+RESULTS="$OUT/last-run.txt"
 
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-
-for v in "$SECS" "$REPEAT" "$CHILDREN" "$UDP_WINDOW" "$UDP_SOCKETS" "$TCP_WINDOW" \
-    "$TCP_CONNS" "$CLIENT_THREADS" "$START_TIMEOUT" "$KAM_SHM" "$KAM_PKG"; do
-    case "$v" in
-    '' | *[!0-9]*) die "settings must be positive integers (got '$v')" ;;
-    esac
-done
+check_numbers "$SECS" "$REPEAT" "$CHILDREN" "$UDP_WINDOW" "$UDP_SOCKETS" "$TCP_WINDOW" \
+    "$TCP_CONNS" "$CLIENT_THREADS" "$START_TIMEOUT" "$KAM_SHM" "$KAM_PKG"
 if [ "$SECS" -lt 1 ] || [ "$REPEAT" -lt 1 ] || [ "$CHILDREN" -lt 1 ]; then
     die "BENCH_SECONDS, BENCH_REPEAT and BENCH_CHILDREN must be >= 1"
 fi
 
-# ---------------------------------------------------------------- processes
-
-WORK=""
-SRV_PID=""
-RESP_PIDS=""
-CLIENT_PID=""
-FAILED=0
-
-alive() {
-    [ -n "$1" ] && [ -r "/proc/$1/stat" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null
-}
-
-# PID and all its descendants, parents first.
-tree() {
-    echo "$1"
-    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-        tree "$c"
-    done
-}
-
-# SIGTERM, wait up to 5 s, then SIGKILL whatever is left of the tree.
-stop_tree() {
-    pids=$(tree "$1")
-    kill -TERM "$1" 2>/dev/null || true
-    i=0
-    while alive "$1" && [ $i -lt 50 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    for p in $pids; do
-        if alive "$p"; then
-            echo "bench: pid $p did not stop on SIGTERM, killing it" >&2
-            kill -KILL "$p" 2>/dev/null || true
-        fi
-    done
-    wait "$1" 2>/dev/null || true
-}
-
-# shellcheck disable=SC2317 # called from the traps
-cleanup() {
-    trap - EXIT INT TERM
-    if [ -n "$CLIENT_PID" ] && alive "$CLIENT_PID"; then
-        kill -TERM "$CLIENT_PID" 2>/dev/null || true
-    fi
-    if [ -n "$SRV_PID" ]; then
-        stop_tree "$SRV_PID"
-        SRV_PID=""
-    fi
-    for p in $RESP_PIDS; do
-        kill -TERM "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    RESP_PIDS=""
-    if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-        if [ "$FAILED" = 0 ] || [ -z "${BENCH_KEEP:-}" ]; then
-            rm -rf "$WORK"
-        else
-            echo "bench: logs kept in $WORK" >&2
-        fi
-    fi
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
-
 # ---------------------------------------------------------------- prerequisites
 
-mkdir -p "$BUILD"
-if [ ! -x "$SIPLOAD" ] || [ -n "$(find "$BENCH/sipload.c" -newer "$SIPLOAD")" ]; then
-    echo "bench: compiling bench/sipload.c"
-    gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -pthread -o "$SIPLOAD" "$BENCH/sipload.c" ||
-        die "cannot compile bench/sipload.c"
-fi
+mkdir -p "$OUT"
+build_tools sipload
 
 for s in $SERVERS; do
     case "$s" in
@@ -152,10 +66,6 @@ WORK=$(mktemp -d /tmp/korero-bench.XXXXXX)
 mkdir -p "$WORK/kamailio-run"
 : >"$RESULTS"
 
-say() {
-    printf '%s\n' "$*" | tee -a "$RESULTS"
-}
-
 # ---------------------------------------------------------------- header
 
 nruns=0
@@ -169,18 +79,7 @@ for c in $CASES; do
     done
 done
 
-say "korero bench  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-say "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null |
-    sed 's/.*: //')), kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-for s in $SERVERS; do
-    case "$s" in
-    korero) say "korero:   $KORERO ($("$KORERO" -V 2>&1 | head -n1 || true))" ;;
-    kamailio)
-        say "kamailio: $("$KAMAILIO" -v 2>&1 | head -n1 | sed 's/^version: //')," \
-            "memory managers -x $KAM_MEM -X $KAM_MEM, -m $KAM_SHM -M $KAM_PKG"
-        ;;
-    esac
-done
+say_header "korero bench"
 say "workers: $CHILDREN (korero children; Kamailio children and tcp_children)"
 say "load: UDP $UDP_WINDOW outstanding over $UDP_SOCKETS sockets; TCP $TCP_WINDOW outstanding" \
     "over $TCP_CONNS connections; $CLIENT_THREADS client thread(s)"
@@ -190,12 +89,7 @@ say ""
 
 # ---------------------------------------------------------------- runs
 
-NCPU=$(nproc 2>/dev/null || echo 1)
-SRV_RUN=""
-LOAD_RUN=""
-if [ "$PIN" != 0 ] && [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
-    SRV_RUN="taskset -c $((NCPU - 1))"
-    LOAD_RUN="taskset -c 0-$((NCPU - 2))"
+if [ -n "$SRV_RUN" ]; then
     say "pinning: servers on core $((NCPU - 1)), load generator and responder on 0-$((NCPU - 2))" \
         "(BENCH_PIN=0 to share all cores)"
 fi
@@ -232,32 +126,17 @@ start_server() { # server case transport port -> SRV_PID
         ;;
     esac
     SRV_PID=$!
-    deadline=$(($(date +%s) + START_TIMEOUT))
-    while :; do
-        if ! alive "$SRV_PID"; then
-            wait "$SRV_PID" 2>/dev/null && rc=0 || rc=$?
-            SRV_PID=""
-            FAILED=1
-            echo "bench: $srv exited during start-up (status $rc) with $cfg; its log:" >&2
-            tail -n 20 "$log" >&2
-            die "$srv did not start ($cas over $tr)"
-        fi
-        if "$SIPLOAD" ping -t "$tr" -p "$port" -x 300 >/dev/null 2>&1; then
-            return 0
-        fi
-        if [ "$(date +%s)" -ge "$deadline" ]; then
-            FAILED=1
-            echo "bench: $srv (pid $SRV_PID) gave no 200 to OPTIONS on $tr port $port" \
-                "within $START_TIMEOUT s; its log:" >&2
-            tail -n 20 "$log" >&2
-            die "$srv did not start ($cas over $tr)"
-        fi
-        sleep 0.2
-    done
-}
-
-field() { # key line
-    printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+    rc=0
+    wait_ready "$SIPLOAD" ping -t "$tr" -p "$port" -x 300 || rc=$?
+    case $rc in
+    0) return 0 ;;
+    1) echo "bench: $srv exited during start-up (status $START_RC) with $cfg; its log:" >&2 ;;
+    *) echo "bench: $srv (pid $SRV_PID) gave no 200 to OPTIONS on $tr port $port" \
+        "within $START_TIMEOUT s; its log:" >&2 ;;
+    esac
+    FAILED=1
+    tail -n 20 "$log" >&2
+    die "$srv did not start ($cas over $tr)"
 }
 
 run_one() { # case transport server repetition
@@ -298,18 +177,7 @@ run_one() { # case transport server repetition
 : >"$WORK/runs"
 for cas in $CASES; do
     for tr in $TRANSPORTS; do
-        rep=1
-        while [ "$rep" -le "$REPEAT" ]; do
-            # Alternate which server goes first so drifts in machine load spread evenly.
-            order=$SERVERS
-            if [ $((rep % 2)) = 0 ]; then
-                order=$(echo "$SERVERS" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }')
-            fi
-            for srv in $order; do
-                run_one "$cas" "$tr" "$srv" "$rep"
-            done
-            rep=$((rep + 1))
-        done
+        repeat_runs "$cas" "$tr"
     done
 done
 
@@ -355,12 +223,4 @@ awk -v cases="$CASES" -v trs="$TRANSPORTS" -v servers="$SERVERS" \
         }
         print (both && met == total && total > 0) ? "hold" : "nohold" > "/dev/stderr"
     }' "$WORK/runs" 2>"$WORK/verdict" | tee -a "$RESULTS"
-say "(saved to $RESULTS)"
-
-if [ "$FAILED" != 0 ]; then
-    die "some runs failed (see above)"
-fi
-if [ -n "${BENCH_STRICT:-}" ] && [ "$(cat "$WORK/verdict")" != hold ]; then
-    die "targets do not hold (BENCH_STRICT is set)"
-fi
-exit 0
+finish

@@ -1,19 +1,18 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sipload: closed-loop SIP OPTIONS load generator, 200-OK responder, readiness probe and
- * free-port finder for bench/run.sh. Standalone (libc + pthreads, Linux: epoll,
- * recvmmsg/sendmmsg, /proc). Each client thread owns its sockets; the main thread only
- * reads atomic counters and the server's /proc accounting at the window edges.
+ * free-port finder for bench/run.sh and bench/msrp.sh. libc + pthreads and
+ * bench/benchutil.c (Linux: epoll, recvmmsg/sendmmsg, /proc). Each client thread owns its
+ * sockets; the main thread only reads atomic counters and the server's /proc accounting
+ * at the window edges.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,18 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "benchutil.h"
 
 #define BATCH 64
 #define UDP_MAX 4096
 #define TMPL_MAX 640
 #define REPLY_MAX 4096
 #define RX_CAP (256 * 1024)
-#define HIST_N 2891
 #define MAX_CONNS 4096
 #define MAX_SLOTS 65535
 
@@ -51,34 +49,6 @@ struct opts {
     long pid; /* server process whose tree's CPU is measured, 0: none */
 };
 
-static long parse_long(const char *s, long lo, long hi, const char *what)
-{
-    char *end = NULL;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-        fprintf(stderr, "sipload: bad %s '%s' (%ld..%ld)\n", what, s, lo, hi);
-        exit(2);
-    }
-    return v;
-}
-
-static double parse_double(const char *s, double lo, double hi, const char *what)
-{
-    char *end = NULL;
-    double v;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-        fprintf(stderr, "sipload: bad %s '%s'\n", what, s);
-        exit(2);
-    }
-    return v;
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: sipload client  -t udp|tcp -a HOST -p PORT [-w WINDOW] [-c CONNS]\n"
@@ -92,58 +62,28 @@ static void usage(void)
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
+    const struct bench_opt tab[] = {
+        { 'a', BENCH_OPT_STR, &o->host, 0, 0, "host", "127.0.0.1" },
+        { 'p', BENCH_OPT_UINT, &o->port, 1, 65535, "port", NULL },
+        { 'w', BENCH_OPT_UINT, &o->window, 1, 1000000, "window", "200" },
+        { 'c', BENCH_OPT_UINT, &o->conns, 1, MAX_CONNS, "connections", NULL },
+        { 'T', BENCH_OPT_UINT, &o->threads, 1, 64, "threads", "1" },
+        { 'd', BENCH_OPT_DOUBLE, &o->duration, 0.1, 86400, "duration", "10" },
+        { 'u', BENCH_OPT_DOUBLE, &o->warmup, 0, 3600, "warm-up", "1" },
+        { 'x', BENCH_OPT_UINT, &o->timeout_ms, 1, 600000, "timeout", "1000" },
+        { 'P', BENCH_OPT_LONG, &o->pid, 1, 0x7fffffff, "pid", NULL },
+    };
     int c;
 
-    o->tcp = false;
-    o->host = "127.0.0.1";
-    o->port = 0;
-    o->window = 200;
-    o->conns = 0;
-    o->threads = 1;
-    o->duration = 10;
-    o->warmup = 1;
-    o->timeout_ms = 1000;
-    o->pid = 0;
+    memset(o, 0, sizeof(*o)); /* UDP; conns 0: chosen below */
+    bench_opt_defaults(tab, sizeof(tab) / sizeof(tab[0]));
     while ((c = getopt(argc, argv, "t:a:p:w:c:T:d:u:x:P:")) != -1) {
-        switch (c) {
-        case 't':
-            if (strcmp(optarg, "udp") == 0) {
-                o->tcp = false;
-            } else if (strcmp(optarg, "tcp") == 0) {
-                o->tcp = true;
-            } else {
-                usage();
-            }
-            break;
-        case 'a':
-            o->host = optarg;
-            break;
-        case 'p':
-            o->port = (unsigned)parse_long(optarg, 1, 65535, "port");
-            break;
-        case 'w':
-            o->window = (unsigned)parse_long(optarg, 1, 1000000, "window");
-            break;
-        case 'c':
-            o->conns = (unsigned)parse_long(optarg, 1, MAX_CONNS, "connections");
-            break;
-        case 'T':
-            o->threads = (unsigned)parse_long(optarg, 1, 64, "threads");
-            break;
-        case 'd':
-            o->duration = parse_double(optarg, 0.1, 86400, "duration");
-            break;
-        case 'u':
-            o->warmup = parse_double(optarg, 0, 3600, "warm-up");
-            break;
-        case 'x':
-            o->timeout_ms = (unsigned)parse_long(optarg, 1, 600000, "timeout");
-            break;
-        case 'P':
-            o->pid = parse_long(optarg, 1, 0x7fffffff, "pid");
-            break;
-        default:
-            usage();
+        if (c == 't' && strcmp(optarg, "udp") == 0) {
+            o->tcp = false;
+        } else if (c == 't' && strcmp(optarg, "tcp") == 0) {
+            o->tcp = true;
+        } else if (!bench_opt_store(tab, sizeof(tab) / sizeof(tab[0]), c, optarg)) {
+            usage(); /* also -t with another word: 't' is not in the table */
         }
     }
     if (o->port == 0) {
@@ -165,29 +105,6 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 }
 
 /* ---------------------------------------------------------------- helpers */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static bool ci_eq(const char *a, size_t alen, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    if (alen != n) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (tolower((unsigned char)a[i]) != lit[i]) {
-            return false;
-        }
-    }
-    return true;
-}
 
 /* Header lines of a message: the callback sees each header line (name, line start and
  * length without CRLF). Stops at the empty line or at the end of `len`. Folded lines
@@ -255,8 +172,8 @@ static bool hdr_next(const char *m, size_t len, size_t *pos, struct hdr *h)
 
 static bool hdr_is(const struct hdr *h, const char *full, const char *compact)
 {
-    return ci_eq(h->name, h->name_len, full) ||
-           (compact != NULL && ci_eq(h->name, h->name_len, compact));
+    return bench_ci_eq(h->name, h->name_len, full) ||
+           (compact != NULL && bench_ci_eq(h->name, h->name_len, compact));
 }
 
 /* Length of the complete SIP message at the start of buf (headers + Content-Length
@@ -300,141 +217,6 @@ static int set_nonblock(int fd)
     return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static int resolve(const char *host, unsigned port, struct sockaddr_in *sa)
-{
-    memset(sa, 0, sizeof(*sa));
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        fprintf(stderr, "sipload: '%s' is not an IPv4 address\n", host);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---------------------------------------------------------------- server CPU */
-
-/* utime+stime+cutime+cstime (clock ticks) summed over `root` and all its descendants.
- * /proc/PID/stat of a process already includes all its threads. */
-static long long tree_ticks(long root)
-{
-    enum { MAXP = 65536 };
-    struct pinfo {
-        long pid;
-        long ppid;
-        long long ticks;
-    };
-    struct pinfo *ps = malloc(sizeof(*ps) * MAXP);
-    size_t n = 0;
-    DIR *d;
-    struct dirent *de;
-    long long sum = 0;
-    bool changed = true;
-    bool *in;
-
-    if (ps == NULL) {
-        return -1;
-    }
-    d = opendir("/proc");
-    if (d == NULL) {
-        free(ps);
-        return -1;
-    }
-    while ((de = readdir(d)) != NULL && n < MAXP) {
-        char path[300];
-        char buf[1024];
-        ssize_t r;
-        int fd;
-        const char *p;
-        long long f[20];
-        int k = 0;
-
-        if (!isdigit((unsigned char)de->d_name[0])) {
-            continue;
-        }
-        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-        fd = open(path, O_RDONLY);
-        if (fd < 0) {
-            continue;
-        }
-        r = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (r <= 0) {
-            continue;
-        }
-        buf[r] = '\0';
-        p = strrchr(buf, ')');
-        if (p == NULL) {
-            continue;
-        }
-        p++;
-        /* fields after comm: state(3) ppid(4) ... utime(14) stime(15) cutime(16)
-         * cstime(17); f[0] is field 4. */
-        while (*p == ' ') {
-            p++;
-        }
-        if (*p != '\0') {
-            p++; /* state */
-        }
-        while (k < 14 && *p != '\0') {
-            char *end = NULL;
-            f[k++] = strtoll(p, &end, 10);
-            if (end == p) {
-                break;
-            }
-            p = end;
-        }
-        if (k < 14) {
-            continue;
-        }
-        ps[n].pid = strtol(de->d_name, NULL, 10);
-        ps[n].ppid = (long)f[0];
-        ps[n].ticks = f[10] + f[11] + f[12] + f[13];
-        n++;
-    }
-    closedir(d);
-    in = calloc(n + 1, sizeof(*in));
-    if (in == NULL) {
-        free(ps);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        in[i] = ps[i].pid == root;
-    }
-    while (changed) {
-        changed = false;
-        for (size_t i = 0; i < n; i++) {
-            if (in[i]) {
-                continue;
-            }
-            for (size_t j = 0; j < n; j++) {
-                if (in[j] && ps[j].pid == ps[i].ppid) {
-                    in[i] = true;
-                    changed = true;
-                    break;
-                }
-            }
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (in[i]) {
-            sum += ps[i].ticks;
-        }
-    }
-    free(in);
-    free(ps);
-    return sum;
-}
-
-static double self_cpu(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 /* ---------------------------------------------------------------- client */
 
 struct slot {
@@ -447,7 +229,7 @@ struct conn {
     unsigned idx;
     bool tcp;
     bool dead;
-    bool want_out;
+    uint32_t mask; /* epoll events asked for (TCP) */
     char tmpl[TMPL_MAX];
     size_t tmpl_len;
     size_t off_branch;
@@ -462,59 +244,9 @@ struct conn {
     size_t tx_cap;
 };
 
-struct counters {
-    _Atomic uint64_t ok;
-    _Atomic uint64_t other;
-    _Atomic uint64_t timeouts;
-    _Atomic uint64_t stale;
-    _Atomic uint64_t dead;
-    _Atomic uint64_t hist[HIST_N];
-};
-
-struct worker {
-    pthread_t th;
-    int ep;
-    struct conn **conns;
-    unsigned nconns;
-    const struct opts *o;
-    atomic_bool *stop;
-    struct counters cnt;
-};
-
-static unsigned hist_idx(uint64_t us)
-{
-    if (us < 1000) {
-        return (unsigned)us;
-    }
-    if (us < 10000) {
-        return 1000 + (unsigned)((us - 1000) / 10);
-    }
-    if (us < 1000000) {
-        return 1900 + (unsigned)((us - 10000) / 1000);
-    }
-    return HIST_N - 1;
-}
-
-static double hist_val(unsigned i)
-{
-    if (i < 1000) {
-        return i + 1;
-    }
-    if (i < 1900) {
-        return 1000 + (double)(i - 1000 + 1) * 10;
-    }
-    return 10000 + (double)(i - 1900 + 1) * 1000;
-}
-
-static const char hexd[] = "0123456789abcdef";
-
-static void put_hex16(char *p, uint64_t v)
-{
-    for (int i = 15; i >= 0; i--) {
-        p[i] = hexd[v & 0xf];
-        v >>= 4;
-    }
-}
+/* The client's counters (struct bench_counters): 200s, other final replies, requests
+ * resent after a timeout, replies to no outstanding request, connections lost. */
+enum { C_OK, C_OTHER, C_TIMEOUTS, C_STALE, C_DEAD };
 
 static int hexval(char c)
 {
@@ -535,31 +267,26 @@ static int hexval(char c)
 static int build_template(struct conn *c, const struct opts *o, const struct sockaddr_in *local)
 {
     char lhost[INET_ADDRSTRLEN];
-    int n;
-    const char *marker = "################";
-    char *p;
+    const char *marker = BENCH_MARK;
+    size_t off[2];
 
     inet_ntop(AF_INET, &local->sin_addr, lhost, sizeof(lhost));
-    n = snprintf(c->tmpl, sizeof(c->tmpl),
-                 "OPTIONS sip:bench@%s:%u SIP/2.0\r\n"
-                 "Via: SIP/2.0/%s %s:%u;rport;branch=z9hG4bK%s\r\n"
-                 "Max-Forwards: 70\r\n"
-                 "From: <sip:sipload@%s>;tag=%u\r\n"
-                 "To: <sip:bench@%s:%u>\r\n"
-                 "Call-ID: %s@sipload\r\n"
-                 "CSeq: 1 OPTIONS\r\n"
-                 "User-Agent: korero-sipload\r\n"
-                 "Content-Length: 0\r\n\r\n",
-                 o->host, o->port, c->tcp ? "TCP" : "UDP", lhost, ntohs(local->sin_port), marker,
-                 lhost, c->idx + 1, o->host, o->port, marker);
-    if (n < 0 || (size_t)n >= sizeof(c->tmpl)) {
+    if (bench_template(c->tmpl, sizeof(c->tmpl), &c->tmpl_len, off, 2,
+                       "OPTIONS sip:bench@%s:%u SIP/2.0\r\n"
+                       "Via: SIP/2.0/%s %s:%u;rport;branch=z9hG4bK%s\r\n"
+                       "Max-Forwards: 70\r\n"
+                       "From: <sip:sipload@%s>;tag=%u\r\n"
+                       "To: <sip:bench@%s:%u>\r\n"
+                       "Call-ID: %s@sipload\r\n"
+                       "CSeq: 1 OPTIONS\r\n"
+                       "User-Agent: korero-sipload\r\n"
+                       "Content-Length: 0\r\n\r\n",
+                       o->host, o->port, c->tcp ? "TCP" : "UDP", lhost, ntohs(local->sin_port),
+                       marker, lhost, c->idx + 1, o->host, o->port, marker) != 0) {
         return -1;
     }
-    c->tmpl_len = (size_t)n;
-    p = strstr(c->tmpl, marker);
-    c->off_branch = (size_t)(p - c->tmpl);
-    p = strstr(p + 16, marker);
-    c->off_callid = (size_t)(p - c->tmpl);
+    c->off_branch = off[0];
+    c->off_callid = off[1];
     return 0;
 }
 
@@ -568,14 +295,15 @@ static size_t make_request(struct conn *c, unsigned slot, char *out, uint64_t no
     uint64_t id = ((uint64_t)c->idx << 48) | ((uint64_t)slot << 32) | c->slots[slot].gen;
 
     memcpy(out, c->tmpl, c->tmpl_len);
-    put_hex16(out + c->off_branch, id);
-    put_hex16(out + c->off_callid, id);
+    bench_put_hex16(out + c->off_branch, id);
+    bench_put_hex16(out + c->off_callid, id);
     c->slots[slot].sent_ns = now;
     return c->tmpl_len;
 }
 
 /* Parses a reply; returns the slot it frees, or -1 (stale, provisional or not ours). */
-static long handle_reply(struct worker *w, struct conn *c, const char *m, size_t len, uint64_t now)
+static long handle_reply(struct bench_thread *w, struct conn *c, const char *m, size_t len,
+                         uint64_t now)
 {
     unsigned code = 0;
     size_t pos = 0;
@@ -585,7 +313,7 @@ static long handle_reply(struct worker *w, struct conn *c, const char *m, size_t
     unsigned slot;
 
     if (len < 12 || memcmp(m, "SIP/2.0 ", 8) != 0) {
-        atomic_fetch_add_explicit(&w->cnt.stale, 1, memory_order_relaxed);
+        bench_count(&w->cnt, C_STALE, 1);
         return -1;
     }
     for (int i = 8; i < 11; i++) {
@@ -616,21 +344,21 @@ static long handle_reply(struct worker *w, struct conn *c, const char *m, size_t
     slot = (unsigned)((id >> 32) & 0xffff);
     if (!have_id || (id >> 48) != c->idx || slot >= c->nslots ||
         (uint32_t)id != c->slots[slot].gen) {
-        atomic_fetch_add_explicit(&w->cnt.stale, 1, memory_order_relaxed);
+        bench_count(&w->cnt, C_STALE, 1);
         return -1;
     }
     if (code == 200) {
         uint64_t us = (now - c->slots[slot].sent_ns) / 1000;
-        atomic_fetch_add_explicit(&w->cnt.ok, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&w->cnt.hist[hist_idx(us)], 1, memory_order_relaxed);
+        bench_count(&w->cnt, C_OK, 1);
+        bench_count_lat(&w->cnt, us);
     } else {
-        atomic_fetch_add_explicit(&w->cnt.other, 1, memory_order_relaxed);
+        bench_count(&w->cnt, C_OTHER, 1);
     }
     c->slots[slot].gen++;
     return (long)slot;
 }
 
-static void conn_kill(struct worker *w, struct conn *c, const char *why)
+static void conn_kill(struct bench_thread *w, struct conn *c, const char *why)
 {
     if (c->dead) {
         return;
@@ -639,38 +367,16 @@ static void conn_kill(struct worker *w, struct conn *c, const char *why)
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->dead = true;
-    atomic_fetch_add_explicit(&w->cnt.dead, 1, memory_order_relaxed);
+    bench_count(&w->cnt, C_DEAD, 1);
 }
 
-static void tcp_flush(struct worker *w, struct conn *c)
+static void tcp_flush(struct bench_thread *w, struct conn *c)
 {
-    while (c->tx_off < c->tx_len) {
-        ssize_t r =
-            send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (r < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break;
-            }
-            conn_kill(w, c, strerror(errno));
-            return;
-        }
-        c->tx_off += (size_t)r;
+    if (bench_tx_flush(c->fd, c->tx, &c->tx_off, &c->tx_len) != 0) {
+        conn_kill(w, c, strerror(errno));
+        return;
     }
-    if (c->tx_off == c->tx_len) {
-        c->tx_off = 0;
-        c->tx_len = 0;
-    }
-    if ((c->tx_len != 0) != c->want_out) {
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-        c->want_out = c->tx_len != 0;
-        if (c->want_out) {
-            ev.events |= EPOLLOUT;
-        }
-        epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
-    }
+    bench_ep_mask(w->ep, c->fd, c, &c->mask, EPOLLIN | (c->tx_len != 0 ? EPOLLOUT : 0));
 }
 
 static void tcp_queue(struct conn *c, unsigned slot, uint64_t now)
@@ -686,7 +392,7 @@ static void tcp_queue(struct conn *c, unsigned slot, uint64_t now)
     c->tx_len += make_request(c, slot, c->tx + c->tx_len, now);
 }
 
-static void tcp_read(struct worker *w, struct conn *c, uint64_t now)
+static void tcp_read(struct bench_thread *w, struct conn *c, uint64_t now)
 {
     ssize_t r = recv(c->fd, c->rx + c->rx_len, RX_CAP - c->rx_len, MSG_DONTWAIT);
     size_t off = 0;
@@ -739,7 +445,7 @@ struct udp_batch {
     struct iovec oiov[BATCH];
 };
 
-static void udp_read(struct worker *w, struct conn *c, struct udp_batch *b, uint64_t now)
+static void udp_read(struct bench_thread *w, struct conn *c, struct udp_batch *b, uint64_t now)
 {
     int n;
     unsigned nout = 0;
@@ -773,7 +479,7 @@ static void udp_read(struct worker *w, struct conn *c, struct udp_batch *b, uint
     }
 }
 
-static void send_one(struct worker *w, struct conn *c, unsigned slot, uint64_t now)
+static void send_one(struct bench_thread *w, struct conn *c, unsigned slot, uint64_t now)
 {
     char out[TMPL_MAX];
 
@@ -786,18 +492,19 @@ static void send_one(struct worker *w, struct conn *c, unsigned slot, uint64_t n
     }
 }
 
-static void scan_timeouts(struct worker *w, uint64_t now)
+static void scan_timeouts(struct bench_thread *w, uint64_t now)
 {
-    uint64_t limit = (uint64_t)w->o->timeout_ms * 1000000u;
+    const struct opts *o = w->ctx;
+    uint64_t limit = (uint64_t)o->timeout_ms * 1000000u;
 
-    for (unsigned i = 0; i < w->nconns; i++) {
-        struct conn *c = w->conns[i];
+    for (unsigned i = 0; i < w->nitems; i++) {
+        struct conn *c = w->items[i];
         if (c->dead) {
             continue;
         }
         for (unsigned s = 0; s < c->nslots; s++) {
             if (now - c->slots[s].sent_ns > limit) {
-                atomic_fetch_add_explicit(&w->cnt.timeouts, 1, memory_order_relaxed);
+                bench_count(&w->cnt, C_TIMEOUTS, 1);
                 c->slots[s].gen++;
                 send_one(w, c, s, now);
             }
@@ -807,24 +514,25 @@ static void scan_timeouts(struct worker *w, uint64_t now)
 
 static void *worker_main(void *arg)
 {
-    struct worker *w = arg;
+    struct bench_thread *w = arg;
     struct epoll_event evs[64];
     struct udp_batch *b = malloc(sizeof(*b));
-    uint64_t last_scan = now_ns();
+    uint64_t last_scan = bench_now_ns();
 
     if (b == NULL) {
         fprintf(stderr, "sipload: out of memory\n");
         exit(1);
     }
-    for (unsigned i = 0; i < w->nconns; i++) {
-        uint64_t now = now_ns();
-        for (unsigned s = 0; s < w->conns[i]->nslots; s++) {
-            send_one(w, w->conns[i], s, now);
+    for (unsigned i = 0; i < w->nitems; i++) {
+        struct conn *c = w->items[i];
+        uint64_t now = bench_now_ns();
+        for (unsigned s = 0; s < c->nslots; s++) {
+            send_one(w, c, s, now);
         }
     }
     while (!atomic_load_explicit(w->stop, memory_order_relaxed)) {
         int n = epoll_wait(w->ep, evs, 64, 50);
-        uint64_t now = now_ns();
+        uint64_t now = bench_now_ns();
 
         for (int i = 0; i < n; i++) {
             struct conn *c = evs[i].data.ptr;
@@ -882,81 +590,26 @@ static int conn_open(struct conn *c, const struct opts *o, const struct sockaddr
     return build_template(c, o, &local);
 }
 
-struct snap {
-    uint64_t ok, other, timeouts, stale, dead;
-    uint64_t hist[HIST_N];
-    uint64_t t_ns;
-    long long ticks;
-    double self;
-};
-
-static void take_snap(struct worker *ws, unsigned nw, long pid, struct snap *s)
-{
-    memset(s, 0, sizeof(*s));
-    for (unsigned i = 0; i < nw; i++) {
-        struct counters *k = &ws[i].cnt;
-        s->ok += atomic_load_explicit(&k->ok, memory_order_relaxed);
-        s->other += atomic_load_explicit(&k->other, memory_order_relaxed);
-        s->timeouts += atomic_load_explicit(&k->timeouts, memory_order_relaxed);
-        s->stale += atomic_load_explicit(&k->stale, memory_order_relaxed);
-        s->dead += atomic_load_explicit(&k->dead, memory_order_relaxed);
-        for (unsigned j = 0; j < HIST_N; j++) {
-            s->hist[j] += atomic_load_explicit(&k->hist[j], memory_order_relaxed);
-        }
-    }
-    s->t_ns = now_ns();
-    s->ticks = pid > 0 ? tree_ticks(pid) : 0;
-    s->self = self_cpu();
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts;
-
-    ts.tv_sec = (time_t)s;
-    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int run_client(const struct opts *o)
+/* o: not changed; not const because the load threads get it as their context. */
+static int run_client(struct opts *o)
 {
     struct sockaddr_in dst;
     struct conn *conns;
-    struct worker *ws;
-    atomic_bool stop = false;
-    struct snap *a = malloc(sizeof(*a));
-    struct snap *z = malloc(sizeof(*z));
-    double secs;
-    double hz = (double)sysconf(_SC_CLK_TCK);
+    struct bench_pool pool;
+    struct bench_window win = { .warmup = o->warmup, .duration = o->duration, .pid = o->pid };
+    struct bench_result *r = malloc(sizeof(*r));
     uint64_t ok;
-    uint64_t cum = 0;
-    uint64_t total = 0;
-    double p50 = 0;
-    double p99 = 0;
-    double avg = 0;
-    double server_cpu;
 
-    if (a == NULL || z == NULL || resolve(o->host, o->port, &dst) != 0) {
+    if (r == NULL || bench_resolve(o->host, o->port, &dst) != 0) {
         return 1;
     }
     conns = calloc(o->conns, sizeof(*conns));
-    ws = calloc(o->threads, sizeof(*ws));
-    if (conns == NULL || ws == NULL) {
+    if (conns == NULL || bench_pool_init(&pool, o->threads, o->conns, o) != 0) {
         return 1;
-    }
-    for (unsigned t = 0; t < o->threads; t++) {
-        ws[t].o = o;
-        ws[t].stop = &stop;
-        ws[t].ep = epoll_create1(EPOLL_CLOEXEC);
-        ws[t].conns = calloc(o->conns, sizeof(*ws[t].conns));
-        if (ws[t].ep < 0 || ws[t].conns == NULL) {
-            return 1;
-        }
     }
     for (unsigned i = 0; i < o->conns; i++) {
         struct conn *c = &conns[i];
-        struct worker *w = &ws[i % o->threads];
+        struct bench_thread *w = bench_pool_deal(&pool, c);
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
         c->idx = i;
@@ -977,55 +630,36 @@ static int run_client(const struct opts *o)
         if (conn_open(c, o, &dst) != 0) {
             return 1;
         }
+        c->mask = EPOLLIN;
         epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev);
-        w->conns[w->nconns++] = c;
     }
-    for (unsigned t = 0; t < o->threads; t++) {
-        if (pthread_create(&ws[t].th, NULL, worker_main, &ws[t]) != 0) {
-            fprintf(stderr, "sipload: cannot start thread\n");
-            return 1;
-        }
+    if (bench_pool_run(&pool, worker_main, &win, r) != 0) {
+        return 1;
     }
-    sleep_s(o->warmup);
-    take_snap(ws, o->threads, o->pid, a);
-    sleep_s(o->duration);
-    take_snap(ws, o->threads, o->pid, z);
-    atomic_store(&stop, true);
-    for (unsigned t = 0; t < o->threads; t++) {
-        pthread_join(ws[t].th, NULL);
-    }
-
-    secs = (double)(z->t_ns - a->t_ns) / 1e9;
-    ok = z->ok - a->ok;
-    for (unsigned j = 0; j < HIST_N; j++) {
-        total += z->hist[j] - a->hist[j];
-        avg += hist_val(j) * (double)(z->hist[j] - a->hist[j]);
-    }
-    for (unsigned j = 0; j < HIST_N && total > 0; j++) {
-        cum += z->hist[j] - a->hist[j];
-        if (p50 == 0 && cum * 2 >= total) {
-            p50 = hist_val(j);
-        }
-        if (cum * 100 >= total * 99) {
-            p99 = hist_val(j);
-            break;
-        }
-    }
-    avg = total > 0 ? avg / (double)total : 0;
-    server_cpu =
-        o->pid > 0 && a->ticks >= 0 && z->ticks >= 0 ? (double)(z->ticks - a->ticks) / hz : -1;
+    ok = bench_delta(r, C_OK);
     printf("transport=%s conns=%u window=%u threads=%u seconds=%.3f ok=%llu other=%llu "
            "timeouts=%llu stale=%llu dead_conns=%llu rate=%.1f server_cpu=%.3f "
            "server_cpu_per_100k=%.4f client_cpu=%.3f client_cpu_per_100k=%.4f "
            "lat_avg_us=%.0f lat_p50_us=%.0f lat_p99_us=%.0f\n",
-           o->tcp ? "tcp" : "udp", o->conns, o->window, o->threads, secs, (unsigned long long)ok,
-           (unsigned long long)(z->other - a->other),
-           (unsigned long long)(z->timeouts - a->timeouts),
-           (unsigned long long)(z->stale - a->stale), (unsigned long long)z->dead,
-           secs > 0 ? (double)ok / secs : 0, server_cpu,
-           ok > 0 && server_cpu >= 0 ? server_cpu * 100000.0 / (double)ok : -1, z->self - a->self,
-           ok > 0 ? (z->self - a->self) * 100000.0 / (double)ok : -1, avg, p50, p99);
+           o->tcp ? "tcp" : "udp", o->conns, o->window, o->threads, r->secs, (unsigned long long)ok,
+           (unsigned long long)bench_delta(r, C_OTHER),
+           (unsigned long long)bench_delta(r, C_TIMEOUTS),
+           (unsigned long long)bench_delta(r, C_STALE), (unsigned long long)r->z.n[C_DEAD],
+           r->secs > 0 ? (double)ok / r->secs : 0, r->server_cpu,
+           ok > 0 && r->server_cpu >= 0 ? r->server_cpu * 100000.0 / (double)ok : -1, r->client_cpu,
+           ok > 0 ? r->client_cpu * 100000.0 / (double)ok : -1, r->lat.avg, r->lat.p50, r->lat.p99);
     fflush(stdout);
+    for (unsigned i = 0; i < o->conns; i++) {
+        if (!conns[i].dead) {
+            close(conns[i].fd);
+        }
+        free(conns[i].slots);
+        free(conns[i].rx);
+        free(conns[i].tx);
+    }
+    free(conns);
+    bench_pool_fini(&pool);
+    free(r);
     return ok > 0 ? 0 : 1;
 }
 
@@ -1073,7 +707,7 @@ static int bind_listen(const struct opts *o)
     int one = 1;
     int fd;
 
-    if (resolve(o->host, o->port, &sa) != 0) {
+    if (bench_resolve(o->host, o->port, &sa) != 0) {
         return -1;
     }
     fd = socket(AF_INET, (o->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
@@ -1163,7 +797,7 @@ struct rconn {
     char *tx;
     size_t tx_len;
     size_t tx_off;
-    bool want_out;
+    uint32_t mask; /* epoll events asked for */
 };
 
 #define RTX_CAP (1024 * 1024)
@@ -1180,33 +814,11 @@ static void rconn_close(int ep, struct rconn *c)
 /* Returns false when the connection was closed. */
 static bool rconn_flush(int ep, struct rconn *c)
 {
-    while (c->tx_off < c->tx_len) {
-        ssize_t r =
-            send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (r < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break;
-            }
-            rconn_close(ep, c);
-            return false;
-        }
-        c->tx_off += (size_t)r;
+    if (bench_tx_flush(c->fd, c->tx, &c->tx_off, &c->tx_len) != 0) {
+        rconn_close(ep, c);
+        return false;
     }
-    if (c->tx_off == c->tx_len) {
-        c->tx_off = 0;
-        c->tx_len = 0;
-    }
-    if ((c->tx_len != 0) != c->want_out) {
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-        c->want_out = c->tx_len != 0;
-        if (c->want_out) {
-            ev.events |= EPOLLOUT;
-        }
-        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
-    }
+    bench_ep_mask(ep, c->fd, c, &c->mask, EPOLLIN | (c->tx_len != 0 ? EPOLLOUT : 0));
     return true;
 }
 
@@ -1284,6 +896,7 @@ static int respond_tcp(int lfd)
                     return 1;
                 }
                 c->fd = fd;
+                c->mask = EPOLLIN;
                 ev.events = EPOLLIN;
                 ev.data.ptr = c;
                 epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
@@ -1323,22 +936,23 @@ static int run_ping(const struct opts *o)
     char buf[RX_CAP / 4];
     size_t have = 0;
     size_t len;
-    uint64_t deadline = now_ns() + (uint64_t)o->timeout_ms * 1000000u;
+    uint64_t deadline = bench_now_ns() + (uint64_t)o->timeout_ms * 1000000u;
 
     memset(&c, 0, sizeof(c));
     c.tcp = o->tcp;
     c.nslots = 1;
     c.slots = calloc(1, sizeof(*c.slots));
-    if (c.slots == NULL || resolve(o->host, o->port, &dst) != 0 || conn_open(&c, o, &dst) != 0) {
+    if (c.slots == NULL || bench_resolve(o->host, o->port, &dst) != 0 ||
+        conn_open(&c, o, &dst) != 0) {
         return 1;
     }
     c.slots[0].gen = (uint32_t)getpid();
-    len = make_request(&c, 0, req, now_ns());
+    len = make_request(&c, 0, req, bench_now_ns());
     if (send(c.fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
         return 1;
     }
     for (;;) {
-        uint64_t now = now_ns();
+        uint64_t now = bench_now_ns();
         struct pollfd p = { .fd = c.fd, .events = POLLIN };
         ssize_t r;
         size_t mlen;
@@ -1407,10 +1021,10 @@ static bool port_free(unsigned port)
 
 static int run_freeport(int argc, char **argv)
 {
-    long want = argc > 2 ? parse_long(argv[2], 1, 64, "count") : 1;
+    long want = argc > 2 ? bench_parse_long(argv[2], 1, 64, "count") : 1;
     unsigned got[64];
     long n = 0;
-    unsigned seed = (unsigned)(now_ns() ^ (uint64_t)getpid());
+    unsigned seed = (unsigned)(bench_now_ns() ^ (uint64_t)getpid());
 
     for (int tries = 0; tries < 10000 && n < want; tries++) {
         unsigned port;
