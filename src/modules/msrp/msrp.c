@@ -376,7 +376,7 @@ void kr_msrp_recv(struct msrp_mod *m, const struct kr_cfg *cfg, struct kr_worker
         rc = kr_err_set(&err, KR_EPARSE, 0, "bad To-Path or From-Path");
     }
     if (rc < 0) {
-        /* a body-less frame whose start line could not be read still gets 400 */
+        /* a malformed request whose tid can be read gets 400; the connection stays */
         bad_frame(&rx, &err, rc);
         msrp_sink_discard(&rx);
         return;
