@@ -113,7 +113,10 @@ int kr_msrp_frame_head(const char *data, size_t len, size_t max_head, struct kr_
         st->line_start = i + 1;
         st->scanned = i + 1;
     }
-    if (st->scanned > max_head) {
+    /* Too long once the next line starts past max_head, or once the line that starts
+     * before it runs past where a body-less frame's end-line would have ended: not
+     * before, so that the answer does not depend on where the bytes were cut. */
+    if (st->line_start > max_head || (max_head < SIZE_MAX - 64 && st->scanned >= max_head + 64)) {
         return kr_err_set(err, KR_ELIMIT, max_head, "MSRP: header part too long");
     }
     return KR_EAGAIN;
