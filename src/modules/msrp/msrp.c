@@ -532,28 +532,28 @@ static int f_set_dst(struct kr_ctx *ctx, const struct kr_arg *a, unsigned n)
     return 1;
 }
 
-static int f_relay_flags(struct kr_ctx *ctx, const struct kr_arg *a, unsigned n)
+/* msrp_relay_flags(f) / msrp_reply_flags(f): the frame's relay or reply flags. */
+static int set_flags(struct kr_ctx *ctx, const struct kr_arg *a, bool relay)
 {
-    (void)n;
     struct kr_msrp_rx *rx = rx_of(ctx);
     int64_t v = 0;
     if (!rx || kr_arg_int(ctx, &a[0], &v) < 0) {
         return -1;
     }
-    rx->relay_flags = (unsigned)v;
+    *(relay ? &rx->relay_flags : &rx->reply_flags) = (unsigned)v;
     return 1;
+}
+
+static int f_relay_flags(struct kr_ctx *ctx, const struct kr_arg *a, unsigned n)
+{
+    (void)n;
+    return set_flags(ctx, a, true);
 }
 
 static int f_reply_flags(struct kr_ctx *ctx, const struct kr_arg *a, unsigned n)
 {
     (void)n;
-    struct kr_msrp_rx *rx = rx_of(ctx);
-    int64_t v = 0;
-    if (!rx || kr_arg_int(ctx, &a[0], &v) < 0) {
-        return -1;
-    }
-    rx->reply_flags = (unsigned)v;
-    return 1;
+    return set_flags(ctx, a, false);
 }
 
 static int f_cmap_save(struct kr_ctx *ctx, const struct kr_arg *a, unsigned n)
@@ -869,37 +869,39 @@ static struct msrp_mod *rpc_mod_locked(struct kr_rpc_err *err)
     return rpc_state;
 }
 
+/* Every session as an array (and the map's slots), or NULL with err set. */
+static json_t *sessions_json(struct kr_rpc_err *err, unsigned *slots)
+{
+    pthread_mutex_lock(&rpc_lock);
+    struct msrp_mod *m = rpc_mod_locked(err);
+    json_t *items = m ? json_array() : NULL;
+    if (items) {
+        kr_msrp_sess_each(m->sess, add_sess, items);
+        *slots = kr_msrp_sess_slots(m->sess);
+    }
+    pthread_mutex_unlock(&rpc_lock);
+    return items;
+}
+
 static int rpc_cmaplist(const json_t *params, json_t **result, struct kr_rpc_err *err)
 {
     (void)params;
-    pthread_mutex_lock(&rpc_lock);
-    struct msrp_mod *m = rpc_mod_locked(err);
-    if (!m) {
-        pthread_mutex_unlock(&rpc_lock);
+    unsigned slots = 0;
+    json_t *items = sessions_json(err, &slots);
+    if (!items) {
         return KR_ENOTFOUND;
     }
-    json_t *items = json_array();
-    kr_msrp_sess_each(m->sess, add_sess, items);
-    *result = json_pack("{s:i, s:o, s:I}", "MAPSIZE", (int)kr_msrp_sess_slots(m->sess), "ITEMS",
-                        items, "CONCOUNT", (json_int_t)json_array_size(items));
-    pthread_mutex_unlock(&rpc_lock);
+    *result = json_pack("{s:i, s:o, s:I}", "MAPSIZE", (int)slots, "ITEMS", items, "CONCOUNT",
+                        (json_int_t)json_array_size(items));
     return 0;
 }
 
 static int rpc_sessions(const json_t *params, json_t **result, struct kr_rpc_err *err)
 {
     (void)params;
-    pthread_mutex_lock(&rpc_lock);
-    struct msrp_mod *m = rpc_mod_locked(err);
-    if (!m) {
-        pthread_mutex_unlock(&rpc_lock);
-        return KR_ENOTFOUND;
-    }
-    json_t *items = json_array();
-    kr_msrp_sess_each(m->sess, add_sess, items);
-    *result = items;
-    pthread_mutex_unlock(&rpc_lock);
-    return 0;
+    unsigned slots = 0;
+    *result = sessions_json(err, &slots);
+    return *result ? 0 : KR_ENOTFOUND;
 }
 
 static int rpc_session(const json_t *params, json_t **result, struct kr_rpc_err *err)
