@@ -904,7 +904,8 @@ static int rpc_sessions(const json_t *params, json_t **result, struct kr_rpc_err
     return *result ? 0 : KR_ENOTFOUND;
 }
 
-static int rpc_session(const json_t *params, json_t **result, struct kr_rpc_err *err)
+/* msrp.session ID (end false) and msrp.end ID (end true). */
+static int rpc_one(const json_t *params, json_t **result, struct kr_rpc_err *err, bool end)
 {
     struct kr_str id;
     if (kr_rpc_param_str(params, 0, "id", true, KR_STR_NULL, &id, err) < 0) {
@@ -913,7 +914,10 @@ static int rpc_session(const json_t *params, json_t **result, struct kr_rpc_err 
     pthread_mutex_lock(&rpc_lock);
     struct msrp_mod *m = rpc_mod_locked(err);
     struct kr_msrp_sess_info s;
-    int rc = m ? kr_msrp_sess_find(m->sess, id, time(NULL), &s) : KR_ENOTFOUND;
+    int rc = KR_ENOTFOUND;
+    if (m) {
+        rc = end ? kr_msrp_sess_end(m->sess, id) : kr_msrp_sess_find(m->sess, id, time(NULL), &s);
+    }
     pthread_mutex_unlock(&rpc_lock);
     if (!m) {
         return KR_ENOTFOUND;
@@ -921,28 +925,18 @@ static int rpc_session(const json_t *params, json_t **result, struct kr_rpc_err 
     if (rc < 0) {
         return kr_rpc_fail(err, 404, "no such session");
     }
-    *result = sess_json(&s);
+    *result = end ? json_pack("{s:s}", "ended", "ok") : sess_json(&s);
     return 0;
+}
+
+static int rpc_session(const json_t *params, json_t **result, struct kr_rpc_err *err)
+{
+    return rpc_one(params, result, err, false);
 }
 
 static int rpc_end(const json_t *params, json_t **result, struct kr_rpc_err *err)
 {
-    struct kr_str id;
-    if (kr_rpc_param_str(params, 0, "id", true, KR_STR_NULL, &id, err) < 0) {
-        return KR_EINVAL;
-    }
-    pthread_mutex_lock(&rpc_lock);
-    struct msrp_mod *m = rpc_mod_locked(err);
-    int rc = m ? kr_msrp_sess_end(m->sess, id) : KR_ENOTFOUND;
-    pthread_mutex_unlock(&rpc_lock);
-    if (!m) {
-        return KR_ENOTFOUND;
-    }
-    if (rc < 0) {
-        return kr_rpc_fail(err, 404, "no such session");
-    }
-    *result = json_pack("{s:s}", "ended", "ok");
-    return 0;
+    return rpc_one(params, result, err, true);
 }
 
 static const struct kr_rpc_cmd msrp_rpc[] = {

@@ -239,26 +239,41 @@ static struct kr_str sv(const char *p, size_t n)
     return kr_str_make(p, n);
 }
 
-/* A response (code, text) to the streamed request, on the upstream connection. */
-static void rsink_answer(struct rsink *s, unsigned code, const char *text)
+/* Sends what the relay made itself (a response or a REPORT) on connection conn and
+ * counts it in stat (KR_STAT__COUNT: nowhere); frees b. */
+static void send_own(uint64_t conn, struct kr_buf *b, enum kr_stat stat)
+{
+    if (!b->err) {
+        struct kr_send_dst d = { .proto = KR_PROTO_TCP,
+                                 .conn_id = conn,
+                                 .flags = KR_SEND_NO_CONNECT };
+        if (kr_net_send(NULL, &d, b->ptr, b->len) == 0 && stat != KR_STAT__COUNT) {
+            kr_stat_inc(stat);
+        }
+    }
+    kr_buf_fini(b);
+}
+
+/* The relay's own response (code, text) to request tid, on connection conn: To-Path the
+ * previous hop(s), From-Path the relay's URI. */
+static void own_response(uint64_t conn, struct kr_str tid, unsigned code, const char *text,
+                         struct kr_str to_path, struct kr_str from_path)
 {
     struct kr_buf b;
     kr_buf_init_heap(&b, 256, 1 << 20);
-    kr_buf_printf(&b, "MSRP %.*s %u %s\r\nTo-Path: ", (int)s->tid_len, s->tid, code, text);
-    kr_buf_append_str(&b, sv(s->prev_hop, s->prev_hop_len));
+    kr_buf_printf(&b, "MSRP %.*s %u %s\r\nTo-Path: ", (int)tid.len, tid.ptr, code, text);
+    kr_buf_append_str(&b, to_path);
     kr_buf_append_c(&b, "\r\nFrom-Path: ");
-    kr_buf_append_str(&b, sv(s->relay_uri, s->relay_uri_len));
-    kr_buf_printf(&b, "\r\n-------%.*s$\r\n", (int)s->tid_len, s->tid);
-    if (!b.err) {
-        struct kr_send_dst d = { .proto = KR_PROTO_TCP,
-                                 .conn_id = s->up_conn,
-                                 .flags = KR_SEND_NO_CONNECT };
-        kr_net_send(NULL, &d, b.ptr, b.len);
-        if (code >= 400) {
-            kr_stat_inc(KR_STAT_MSRP_ERRORS);
-        }
-    }
-    kr_buf_fini(&b);
+    kr_buf_append_str(&b, from_path);
+    kr_buf_printf(&b, "\r\n-------%.*s$\r\n", (int)tid.len, tid.ptr);
+    send_own(conn, &b, code >= 400 ? KR_STAT_MSRP_ERRORS : KR_STAT__COUNT);
+}
+
+/* A response (code, text) to the streamed request, on the upstream connection. */
+static void rsink_answer(struct rsink *s, unsigned code, const char *text)
+{
+    own_response(s->up_conn, sv(s->tid, s->tid_len), code, text, sv(s->prev_hop, s->prev_hop_len),
+                 sv(s->relay_uri, s->relay_uri_len));
 }
 
 static void rsink_fail(struct rsink *s, unsigned code, const char *text)
@@ -672,15 +687,7 @@ void msrp_report(struct msrp_mod *m, const struct kr_msrp_tx *tx, unsigned code,
         kr_buf_append_str(&b, tx->byte_range);
     }
     kr_buf_printf(&b, "\r\nStatus: 000 %u %s\r\n-------%.*s$\r\n", code, text, NEW_TID_LEN, tid);
-    if (!b.err) {
-        struct kr_send_dst d = { .proto = KR_PROTO_TCP,
-                                 .conn_id = tx->up_conn,
-                                 .flags = KR_SEND_NO_CONNECT };
-        if (kr_net_send(NULL, &d, b.ptr, b.len) == 0) {
-            kr_stat_inc(KR_STAT_MSRP_REPORTS);
-        }
-    }
-    kr_buf_fini(&b);
+    send_own(tx->up_conn, &b, KR_STAT_MSRP_REPORTS);
 }
 
 /* A response to a non-SEND request goes back upstream with the original tid. */
@@ -733,26 +740,7 @@ bool msrp_tx_response(struct kr_msrp_rx *rx)
 
 static void timeout_answer(const struct kr_msrp_tx *tx)
 {
-    struct kr_buf b;
-    kr_buf_init_heap(&b, 256, 1 << 20);
-    kr_buf_append_c(&b, "MSRP ");
-    kr_buf_append_str(&b, tx->orig_tid);
-    kr_buf_append_c(&b, " 408 Request Timeout\r\nTo-Path: ");
-    kr_buf_append_str(&b, tx->from_path);
-    kr_buf_append_c(&b, "\r\nFrom-Path: ");
-    kr_buf_append_str(&b, tx->relay_uri);
-    kr_buf_append_c(&b, "\r\n-------");
-    kr_buf_append_str(&b, tx->orig_tid);
-    kr_buf_append_c(&b, "$\r\n");
-    if (!b.err) {
-        struct kr_send_dst d = { .proto = KR_PROTO_TCP,
-                                 .conn_id = tx->up_conn,
-                                 .flags = KR_SEND_NO_CONNECT };
-        if (kr_net_send(NULL, &d, b.ptr, b.len) == 0) {
-            kr_stat_inc(KR_STAT_MSRP_ERRORS);
-        }
-    }
-    kr_buf_fini(&b);
+    own_response(tx->up_conn, tx->orig_tid, 408, "Request Timeout", tx->from_path, tx->relay_uri);
 }
 
 void msrp_sweep(struct msrp_mod *m, uint64_t now_ms)
